@@ -1,0 +1,58 @@
+/**
+ * Embed: turns texts into vectors with a local ONNX model on the CPU.
+ * @module embed
+ */
+import { DEFAULT_MODEL, type DownloadModelOptions, downloadModel, MODEL_PRESETS } from './model-files.js';
+import { OnnxEmbedder } from './onnx-embedder.js';
+
+export type { EmbedOptions, Embedder } from './embedder.js';
+export {
+  DEFAULT_MODEL,
+  type DownloadModelOptions,
+  defaultModelCacheDir,
+  downloadModel,
+  MODEL_PRESETS,
+  type ModelPreset,
+} from './model-files.js';
+export { type MaxLengthSource, OnnxEmbedder, type OnnxEmbedderOptions } from './onnx-embedder.js';
+
+/** Options of {@link createOnnxEmbedder}. */
+export interface CreateOnnxEmbedderOptions extends DownloadModelOptions {
+  /** A local model folder; when set nothing is downloaded. */
+  modelPath?: string;
+  /** A preset name (see {@link MODEL_PRESETS}), used when `modelPath` is not set. */
+  model?: string;
+  /** Overrides the id stored with collections. */
+  modelId?: string;
+  batchSize?: number;
+  threads?: number;
+  maxLength?: number;
+}
+
+/**
+ * Creates the embedder: from `modelPath` when given (offline), else from the cache, downloading
+ * the named preset (default: the reference model) on first use.
+ */
+export async function createOnnxEmbedder(options: CreateOnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
+  const common = {
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.maxLength === undefined ? {} : { maxLength: options.maxLength }),
+  };
+  if (options.modelPath !== undefined) {
+    return OnnxEmbedder.create({
+      modelPath: options.modelPath,
+      ...(options.modelId === undefined ? {} : { modelId: options.modelId }),
+      ...common,
+    });
+  }
+  const name = options.model ?? DEFAULT_MODEL;
+  const folder = await downloadModel(name, options);
+  const preset = MODEL_PRESETS[name]!;
+  return OnnxEmbedder.create({
+    modelPath: folder,
+    modelId: options.modelId ?? preset.modelId,
+    maxLengthSource: preset.maxLengthSource,
+    ...common,
+  });
+}

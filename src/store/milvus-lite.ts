@@ -1,0 +1,207 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { StoreError } from '../errors.js';
+import { packageRoot } from '../internal/package-root.js';
+
+/** Options of {@link acquireMilvusLite}. */
+export interface MilvusLiteOptions {
+  /** The `.db` path (a directory for Milvus Lite 3.x; created when missing). */
+  dataDir: string;
+  /** The Python interpreter that has `milvus-lite` installed. See {@link defaultPythonPath}. */
+  python?: string;
+  /** How long to wait for the server to answer. Default: 60 s. */
+  startupTimeoutMs?: number;
+}
+
+/** A running Milvus Lite server shared by every store of this process that opened the same path. */
+export interface MilvusLiteHandle {
+  /** `127.0.0.1:PORT`. */
+  readonly address: string;
+  readonly version: string;
+  readonly dataDir: string;
+  /** Drops this user's reference; the server stops when the last one is released. */
+  release(): Promise<void>;
+}
+
+interface RunningServer {
+  child: ChildProcess;
+  address: string;
+  version: string;
+  users: number;
+}
+
+const servers = new Map<string, Promise<RunningServer>>();
+const children = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/**
+ * The interpreter used to run Milvus Lite: `MILVUS_RAG_PYTHON` when set, else the project-local
+ * virtual environment made by `scripts/setup.sh` (`.venv/bin/python`) when it exists, else `python3`.
+ */
+export function defaultPythonPath(): string {
+  const fromEnv = process.env.MILVUS_RAG_PYTHON;
+  if (fromEnv) return fromEnv;
+  const local = path.join(packageRoot(), '.venv', 'bin', 'python');
+  return existsSync(local) ? local : 'python3';
+}
+
+/** The command that installs Milvus Lite for the given interpreter. */
+export function milvusLiteInstallCommand(python: string): string {
+  return `${python} -m pip install "milvus-lite>=3.2,<4" "pymilvus>=2.6"`;
+}
+
+/**
+ * Starts Milvus Lite for `dataDir` as a Python child process (or joins the one this process already
+ * started for it) and waits until it serves gRPC. Another process holding the same path gets a
+ * `store.locked` error; a missing `milvus-lite` gets `store.lite-missing` with the install command.
+ */
+export async function acquireMilvusLite(options: MilvusLiteOptions): Promise<MilvusLiteHandle> {
+  const dataDir = path.resolve(options.dataDir);
+  let pending = servers.get(dataDir);
+  if (pending === undefined) {
+    pending = startServer(dataDir, options);
+    servers.set(dataDir, pending);
+    pending.catch(() => servers.delete(dataDir));
+  }
+  const server = await pending;
+  server.users += 1;
+  let released = false;
+  return {
+    address: server.address,
+    version: server.version,
+    dataDir,
+    async release() {
+      if (released) return;
+      released = true;
+      server.users -= 1;
+      if (server.users > 0) return;
+      servers.delete(dataDir);
+      await stopChild(server.child);
+    },
+  };
+}
+
+async function startServer(dataDir: string, options: MilvusLiteOptions): Promise<RunningServer> {
+  const python = options.python ?? defaultPythonPath();
+  const launcher = path.join(packageRoot(), 'python', 'milvus_lite_launcher.py');
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  installExitHook();
+
+  const child = spawn(python, [launcher, dataDir], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const stderrTail: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderrTail.push(line);
+    if (stderrTail.length > 20) stderrTail.shift();
+  });
+
+  const timeoutMs = options.startupTimeoutMs ?? 60_000;
+  const context = { file: dataDir };
+  try {
+    const ready = await new Promise<{ port: number; version: string }>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new StoreError('store.lite-timeout', `Milvus Lite for ${dataDir} did not start within ${timeoutMs} ms`, { context })),
+        timeoutMs,
+      );
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        reject(
+          new StoreError(
+            missing ? 'store.python-missing' : 'store.lite-start',
+            missing
+              ? `cannot run Python interpreter "${python}" to start Milvus Lite. Set MILVUS_RAG_PYTHON to a Python with milvus-lite, or run: bash scripts/setup.sh`
+              : `cannot start Milvus Lite with ${python}: ${error.message}`,
+            { cause: error, context },
+          ),
+        );
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(
+          new StoreError('store.lite-exit', `Milvus Lite for ${dataDir} exited with code ${code} before it was ready${tail(stderrTail)}`, {
+            context,
+          }),
+        );
+      });
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        let message: { event?: string; port?: number; version?: string; code?: string; message?: string };
+        try {
+          message = JSON.parse(line);
+        } catch {
+          return; // not ours (a library printing to stdout)
+        }
+        if (message.event === 'ready' && typeof message.port === 'number') {
+          clearTimeout(timer);
+          resolve({ port: message.port, version: message.version ?? 'unknown' });
+        } else if (message.event === 'error') {
+          clearTimeout(timer);
+          reject(liteError(message.code ?? 'startup', message.message ?? '', dataDir, python));
+        }
+      });
+    });
+    // The server must not keep Node alive by itself: users close the store; if they forget, the
+    // exit hook and the launcher's stdin watch stop the server anyway.
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void }).unref?.();
+    (child.stdout as unknown as { unref?: () => void }).unref?.();
+    (child.stderr as unknown as { unref?: () => void }).unref?.();
+    return { child, address: `127.0.0.1:${ready.port}`, version: ready.version, users: 0 };
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+}
+
+function liteError(code: string, detail: string, dataDir: string, python: string): StoreError {
+  const context = { file: dataDir };
+  switch (code) {
+    case 'locked':
+      return new StoreError(
+        'store.locked',
+        `database already open: ${dataDir} is used by another process (Milvus Lite allows one process per database). ` +
+          'Stop the other milvus-rag process, or connect both to one Milvus server with --uri http://host:19530.',
+        { context },
+      );
+    case 'missing':
+      return new StoreError(
+        'store.lite-missing',
+        `Milvus Lite is not installed for ${python} (${detail}). Install it with: ${milvusLiteInstallCommand(python)}`,
+        { context },
+      );
+    case 'not-a-directory':
+      return new StoreError('store.lite-format', `${detail}. Use a new path, or move the old file away.`, { context });
+    default:
+      return new StoreError('store.lite-start', `Milvus Lite could not open ${dataDir}: ${detail}`, { context });
+  }
+}
+
+function tail(lines: readonly string[]): string {
+  return lines.length === 0 ? '' : `:\n${lines.slice(-8).join('\n')}`;
+}
+
+/** Closes stdin (the launcher's stop signal), then SIGTERM, then SIGKILL after 5 s. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdin?.end();
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of children) child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,254 @@
+import path from 'node:path';
+import { ConsistencyLevelEnum, DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { ConfigError, messageOf, redactUrl, StoreError } from '../errors.js';
+import { acquireMilvusLite, type MilvusLiteHandle } from './milvus-lite.js';
+import type {
+  CollectionSpec,
+  InsertRow,
+  SearchHit,
+  SearchOptions,
+  StoreCapabilities,
+  VectorStore,
+} from './vector-store.js';
+
+/** Options of {@link createMilvusStore}. */
+export interface MilvusStoreOptions {
+  /**
+   * A path ending in `.db` (or an existing directory) runs Milvus Lite on that path;
+   * `http(s)://host:port` connects to a Milvus server, a cluster or Zilliz Cloud.
+   * Default: `./milvus_demo.db`.
+   */
+  uri?: string;
+  /** Token for a server with authentication or Zilliz Cloud (`user:password` or an API key). */
+  token?: string;
+  /** Database name on a server. Default: the server's `default`. */
+  database?: string;
+  /** Python interpreter for Milvus Lite. */
+  python?: string;
+  /** Milvus Lite startup timeout. */
+  startupTimeoutMs?: number;
+}
+
+/** The status every SDK call returns; the SDK reports most failures here instead of throwing. */
+interface Status {
+  error_code?: string | number;
+  code?: number;
+  reason?: string;
+}
+
+/** True for a URI that names an embedded Milvus Lite database rather than a server. */
+export function isLiteUri(uri: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !/^[\w.-]+:\d+$/.test(uri);
+}
+
+/**
+ * Opens a Milvus store: Milvus Lite for a local path, the official Node SDK for a server.
+ * Fails fast with a {@link StoreError} when the server cannot be reached.
+ */
+export async function createMilvusStore(options: MilvusStoreOptions = {}): Promise<MilvusStore> {
+  const uri = options.uri ?? './milvus_demo.db';
+  if (uri.trim() === '') throw new ConfigError('config.uri', 'uri is empty', { context: { field: 'uri' } });
+  let lite: MilvusLiteHandle | undefined;
+  let address: string;
+  if (isLiteUri(uri)) {
+    lite = await acquireMilvusLite({
+      dataDir: uri,
+      ...(options.python === undefined ? {} : { python: options.python }),
+      ...(options.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: options.startupTimeoutMs }),
+    });
+    address = lite.address;
+  } else {
+    address = uri;
+  }
+  const shown = lite ? path.resolve(uri) : redactUrl(uri);
+  const client = new MilvusClient({
+    address,
+    ...(options.token ? { token: options.token } : {}),
+    ...(options.database ? { database: options.database } : {}),
+    ...(lite ? { ssl: false } : {}),
+    logLevel: 'error',
+  });
+  let version: string;
+  try {
+    const response = (await client.getVersion()) as { version: string; status?: Status };
+    checkStatus(response.status, `connect to ${shown}`, {});
+    version = response.version;
+  } catch (error) {
+    await client.closeConnection().catch(() => undefined);
+    await lite?.release();
+    if (error instanceof StoreError) throw error;
+    throw new StoreError('store.connect', `cannot reach Milvus at ${shown}: ${messageOf(error)}`, {
+      cause: error,
+      context: { endpoint: shown },
+    });
+  }
+  return new MilvusStore(client, shown, { backend: lite ? 'milvus-lite' : 'milvus-server', serverVersion: version }, lite);
+}
+
+/**
+ * The reference pipeline's Milvus operations over the official Node SDK
+ * (`@zilliz/milvus2-sdk-node` 3.x), for Milvus Lite 3.x and Milvus servers 2.3 and newer.
+ * Each method makes one SDK call and turns failures into {@link StoreError}s naming the collection.
+ */
+export class MilvusStore implements VectorStore {
+  readonly uri: string;
+  readonly capabilities: StoreCapabilities;
+  readonly #client: MilvusClient;
+  readonly #lite: MilvusLiteHandle | undefined;
+  #closed = false;
+
+  constructor(client: MilvusClient, uri: string, capabilities: StoreCapabilities, lite?: MilvusLiteHandle) {
+    this.#client = client;
+    this.uri = uri;
+    this.capabilities = capabilities;
+    this.#lite = lite;
+  }
+
+  /** The SDK client, for operations this class does not wrap. */
+  get client(): MilvusClient {
+    return this.#client;
+  }
+
+  async hasCollection(name: string): Promise<boolean> {
+    const response = await this.#call('check collection', name, () => this.#client.hasCollection({ collection_name: name }));
+    checkStatus(response.status, 'check collection', { collection: name });
+    return Boolean(response.value);
+  }
+
+  async dropCollection(name: string): Promise<void> {
+    const status = await this.#call('drop collection', name, () => this.#client.dropCollection({ collection_name: name }));
+    checkStatus(status, 'drop collection', { collection: name });
+  }
+
+  async createCollection(spec: CollectionSpec): Promise<void> {
+    if (!Number.isInteger(spec.dimension) || spec.dimension <= 0) {
+      throw new ConfigError('config.dimension', `dimension must be a positive integer, got ${spec.dimension}`, {
+        context: { collection: spec.name, field: 'dimension' },
+      });
+    }
+    const name = spec.name;
+    const status = await this.#call('create collection', name, () =>
+      this.#client.createCollection({
+        collection_name: name,
+        ...(spec.description ? { description: spec.description } : {}),
+        consistency_level: spec.consistencyLevel ?? 'Strong',
+        enable_dynamic_field: spec.enableDynamicField ?? true,
+        fields: [
+          { name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false },
+          { name: 'vector', data_type: DataType.FloatVector, dim: spec.dimension },
+        ],
+      }),
+    );
+    checkStatus(status, 'create collection', { collection: name });
+    // Lite 3.x requires an explicit index type; AUTOINDEX lets each server pick (HNSW on both).
+    const indexStatus = await this.#call('create index', name, () =>
+      this.#client.createIndex({
+        collection_name: name,
+        field_name: 'vector',
+        index_type: spec.indexType ?? 'AUTOINDEX',
+        metric_type: spec.metricType ?? 'IP',
+      }),
+    );
+    checkStatus(indexStatus, 'create index', { collection: name });
+    const loadStatus = await this.#call('load collection', name, () =>
+      this.#client.loadCollectionSync({ collection_name: name }),
+    );
+    checkStatus(loadStatus, 'load collection', { collection: name });
+  }
+
+  async insert(collection: string, rows: readonly InsertRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const data = rows.map((row) => ({ ...row, vector: Array.from(row.vector) }));
+    const response = await this.#call('insert', collection, () =>
+      this.#client.insert({ collection_name: collection, data }),
+    );
+    checkStatus(response.status, 'insert', { collection });
+    return Number(response.insert_cnt ?? rows.length);
+  }
+
+  async search(
+    collection: string,
+    vectors: readonly ArrayLike<number>[],
+    options: SearchOptions = {},
+  ): Promise<SearchHit[][]> {
+    if (vectors.length === 0) return [];
+    const outputFields = [...(options.outputFields ?? ['text'])];
+    const response = await this.#call('search', collection, () =>
+      this.#client.search({
+        collection_name: collection,
+        data: vectors.map((vector) => Array.from(vector)),
+        anns_field: 'vector',
+        limit: options.limit ?? 3,
+        // The primary key is asked for explicitly: Milvus 2.3 does not return it otherwise.
+        output_fields: outputFields.includes('id') ? outputFields : ['id', ...outputFields],
+        ...(options.filter ? { filter: options.filter } : {}),
+        consistency_level: ConsistencyLevelEnum.Strong,
+      }),
+    );
+    checkStatus(response.status, 'search', { collection });
+    // One query returns a flat hit list; several return one list per query.
+    const raw = response.results as unknown;
+    const lists = (vectors.length === 1 && !Array.isArray((raw as unknown[])[0]) ? [raw] : raw) as Array<
+      Array<Record<string, unknown>>
+    >;
+    return lists.map((hits) =>
+      hits.map((hit) => {
+        const { score, id, ...rest } = hit;
+        const entity: Record<string, unknown> = {};
+        for (const field of outputFields) if (field in rest) entity[field] = rest[field];
+        if (outputFields.includes('id')) entity.id = id;
+        return { id: normaliseId(id), distance: Number(score), entity };
+      }),
+    );
+  }
+
+  async count(collection: string): Promise<number> {
+    const response = await this.#call('count', collection, () =>
+      this.#client.count({ collection_name: collection }),
+    );
+    checkStatus(response.status, 'count', { collection });
+    return Number(response.data);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#client.closeConnection().catch(() => undefined);
+    await this.#lite?.release();
+  }
+
+  async #call<T>(operation: string, collection: string, run: () => Promise<T>): Promise<T> {
+    if (this.#closed) {
+      throw new StoreError('store.closed', `cannot ${operation}: the store for ${this.uri} is closed`, {
+        context: { collection, endpoint: this.uri },
+      });
+    }
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError('store.request', `${operation} on collection "${collection}" at ${this.uri} failed: ${messageOf(error)}`, {
+        cause: error,
+        context: { collection, endpoint: this.uri },
+      });
+    }
+  }
+}
+
+/** The SDK returns Int64 keys as strings; safe integers become numbers again. */
+function normaliseId(id: unknown): number | string {
+  if (typeof id === 'number') return id;
+  const text = String(id);
+  const value = Number(text);
+  return /^-?\d+$/.test(text) && Number.isSafeInteger(value) ? value : text;
+}
+
+function checkStatus(status: Status | undefined, operation: string, context: { collection?: string }): void {
+  if (status === undefined) return;
+  const ok = status.error_code === 'Success' || status.error_code === 0 || (status.error_code === undefined && !status.code);
+  if (ok) return;
+  const where = context.collection ? ` on collection "${context.collection}"` : '';
+  throw new StoreError('store.request', `${operation}${where} failed: ${status.reason || String(status.error_code)}`, {
+    context,
+  });
+}

@@ -1,0 +1,70 @@
+/** Similarity metrics. The reference uses inner product (`IP`) on normalised vectors. */
+export type MetricType = 'IP' | 'COSINE' | 'L2';
+
+/** Milvus consistency levels. The reference uses `Strong`: a search sees every finished insert. */
+export type ConsistencyLevel = 'Strong' | 'Bounded' | 'Session' | 'Eventually';
+
+/** What {@link VectorStore.createCollection} creates. */
+export interface CollectionSpec {
+  name: string;
+  dimension: number;
+  /** Default: `IP`. */
+  metricType?: MetricType;
+  /** Default: `Strong`. */
+  consistencyLevel?: ConsistencyLevel;
+  /** Rows may carry fields beyond `id` and `vector` (kept in Milvus' dynamic field). Default: true. */
+  enableDynamicField?: boolean;
+  /** Vector index type. Default: `AUTOINDEX`. */
+  indexType?: string;
+  description?: string;
+}
+
+/** A row to insert: integer `id`, the `vector`, and any extra fields (e.g. `text`, `source`). */
+export interface InsertRow {
+  id: number;
+  vector: ArrayLike<number>;
+  [field: string]: unknown;
+}
+
+/** Options of {@link VectorStore.search}. */
+export interface SearchOptions {
+  /** Hits per query vector. Default: 3. */
+  limit?: number;
+  /** Fields returned in each hit's `entity`. Default: `['text']`. */
+  outputFields?: readonly string[];
+  /** A Milvus boolean expression, e.g. `source like "faq/%"`. */
+  filter?: string;
+  signal?: AbortSignal;
+}
+
+/** One search hit, shaped like pymilvus' `{id, distance, entity}`. */
+export interface SearchHit {
+  id: number | string;
+  /** The metric's score: for `IP`, higher is more similar. */
+  distance: number;
+  entity: Record<string, unknown>;
+}
+
+/** What a store can do, so pipelines can choose without trying. */
+export interface StoreCapabilities {
+  /** `milvus-lite` (a local `.db`) or `milvus-server` (Milvus standalone, cluster, Zilliz Cloud). */
+  backend: 'milvus-lite' | 'milvus-server';
+  serverVersion: string;
+}
+
+/** The operations of the reference pipeline on a Milvus collection. */
+export interface VectorStore {
+  readonly uri: string;
+  readonly capabilities: StoreCapabilities;
+  hasCollection(name: string): Promise<boolean>;
+  dropCollection(name: string): Promise<void>;
+  /** Creates the collection with its vector index and loads it for search. */
+  createCollection(spec: CollectionSpec): Promise<void>;
+  /** Inserts rows in one call; returns how many were inserted. */
+  insert(collection: string, rows: readonly InsertRow[]): Promise<number>;
+  /** Searches each vector; returns one hit list per vector, best first. */
+  search(collection: string, vectors: readonly ArrayLike<number>[], options?: SearchOptions): Promise<SearchHit[][]>;
+  /** The number of rows in the collection (consistent with every finished insert). */
+  count(collection: string): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,35 @@
+/**
+ * The data that flows through the pipeline: load -> split -> embed -> store -> retrieve -> generate.
+ * @module types
+ */
+
+/** A document as loaded from disk, before splitting. */
+export interface SourceDocument {
+  /** Path of the file, relative to the folder or glob base it was loaded from (POSIX separators). */
+  source: string;
+  /** The document's full text. */
+  text: string;
+  /** Loader-specific metadata (e.g. the absolute path, the file's size). */
+  metadata: Record<string, unknown>;
+}
+
+/** A piece of a document small enough to embed and retrieve on its own. */
+export interface Chunk {
+  /** The text that is embedded, stored and given to the LLM. */
+  text: string;
+  /** The `source` of the document the chunk comes from. */
+  source: string;
+  /** 0-based position of the chunk within its document. */
+  position: number;
+  metadata: Record<string, unknown>;
+}
+
+/** One retrieved chunk with its similarity (inner product for metric IP: higher is closer). */
+export interface RetrievedChunk {
+  id: string | number;
+  distance: number;
+  text: string;
+  source: string;
+  /** Every stored field returned with the hit, including `text` and `source`. */
+  entity: Record<string, unknown>;
+}
