@@ -5,7 +5,7 @@
 import { DEFAULT_MODEL, type DownloadModelOptions, downloadModel, MODEL_PRESETS } from './model-files.js';
 import { OnnxEmbedder } from './onnx-embedder.js';
 
-export type { EmbedOptions, Embedder } from './embedder.js';
+export type { Embedder, EmbedOptions } from './embedder.js';
 export {
   DEFAULT_MODEL,
   type DownloadModelOptions,

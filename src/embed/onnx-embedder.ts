@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { EmbeddingError, messageOf } from '../errors.js';
-import type { EmbedOptions, Embedder } from './embedder.js';
+import type { Embedder, EmbedOptions } from './embedder.js';
 
 /** Where the maximum sequence length comes from when {@link OnnxEmbedderOptions.maxLength} is not set. */
 export type MaxLengthSource = 'sentence-transformers' | 'tokenizer';
@@ -24,7 +24,7 @@ export interface OnnxEmbedderOptions {
    * Default: `sentence-transformers`.
    */
   maxLengthSource?: MaxLengthSource;
-  /** Texts per model call. Default: 32. */
+  /** Texts per model call. Default: 8 (fastest on small CPUs; texts are sorted by length first). */
   batchSize?: number;
   /** ONNX Runtime intra-op threads. Default: ONNX Runtime's own choice (all cores). */
   threads?: number;
@@ -84,7 +84,7 @@ export class OnnxEmbedder implements Embedder {
     const probe = init.tokenizer.encode('a', { add_special_tokens: true }).ids;
     const probeBare = init.tokenizer.encode('a', { add_special_tokens: false }).ids;
     const start = indexOfSequence(probe, probeBare);
-    this.#prefixLength = start < 0 ? 0 : start;
+    this.#prefixLength = Math.max(start, 0);
     this.#suffixLength = start < 0 ? 0 : probe.length - start - probeBare.length;
   }
 
@@ -132,15 +132,14 @@ export class OnnxEmbedder implements Embedder {
     const fromTokenizer = positiveInt(tokenizerConfig.model_max_length);
     const fromSentence = positiveInt(sentenceConfig?.max_seq_length);
     const source = options.maxLengthSource ?? 'sentence-transformers';
-    let maxLength =
-      options.maxLength ?? (source === 'sentence-transformers' ? (fromSentence ?? fromTokenizer) : fromTokenizer) ?? 512;
+    let maxLength = options.maxLength ?? (source === 'sentence-transformers' ? (fromSentence ?? fromTokenizer) : fromTokenizer) ?? 512;
     if (positions !== undefined) maxLength = Math.min(maxLength, positions);
 
     const pooling: Pooling = poolingConfig?.pooling_mode_cls_token === true ? 'cls' : 'mean';
     const embedder = new OnnxEmbedder({
       modelId,
       dimension: 0,
-      batchSize: options.batchSize ?? 32,
+      batchSize: options.batchSize ?? 8,
       maxLength,
       session,
       tokenizer,
@@ -172,10 +171,7 @@ export class OnnxEmbedder implements Embedder {
     const full = this.#tokenizer.encode(text, { add_special_tokens: true, return_token_type_ids: true });
     if (full.ids.length <= this.maxLength) return { ids: full.ids, typeIds: full.token_type_ids };
     const keep = this.maxLength - this.#prefixLength - this.#suffixLength;
-    const ids = [
-      ...full.ids.slice(0, this.#prefixLength + keep),
-      ...full.ids.slice(full.ids.length - this.#suffixLength),
-    ];
+    const ids = [...full.ids.slice(0, this.#prefixLength + keep), ...full.ids.slice(full.ids.length - this.#suffixLength)];
     return { ids, typeIds: new Array<number>(ids.length).fill(0) };
   }
 

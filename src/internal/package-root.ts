@@ -7,7 +7,7 @@ export function packageRoot(): string {
   let folder = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(folder, 'package.json'))) {
     const parent = path.dirname(folder);
-    if (parent === folder) throw new Error('milvus-rag: cannot find package.json above ' + fileURLToPath(import.meta.url));
+    if (parent === folder) throw new Error(`milvus-rag: cannot find package.json above ${fileURLToPath(import.meta.url)}`);
     folder = parent;
   }
   return folder;

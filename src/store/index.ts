@@ -2,7 +2,13 @@
  * Store: keeps chunks and their vectors in a Milvus collection, embedded (Milvus Lite) or remote.
  * @module store
  */
-export { acquireMilvusLite, defaultPythonPath, type MilvusLiteHandle, type MilvusLiteOptions, milvusLiteInstallCommand } from './milvus-lite.js';
+export {
+  acquireMilvusLite,
+  defaultPythonPath,
+  type MilvusLiteHandle,
+  type MilvusLiteOptions,
+  milvusLiteInstallCommand,
+} from './milvus-lite.js';
 export { createMilvusStore, isLiteUri, MilvusStore, type MilvusStoreOptions } from './milvus-store.js';
 export type {
   CollectionSpec,

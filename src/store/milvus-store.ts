@@ -2,14 +2,7 @@ import path from 'node:path';
 import { ConsistencyLevelEnum, DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { ConfigError, messageOf, redactUrl, StoreError } from '../errors.js';
 import { acquireMilvusLite, type MilvusLiteHandle } from './milvus-lite.js';
-import type {
-  CollectionSpec,
-  InsertRow,
-  SearchHit,
-  SearchOptions,
-  StoreCapabilities,
-  VectorStore,
-} from './vector-store.js';
+import type { CollectionSpec, InsertRow, SearchHit, SearchOptions, StoreCapabilities, VectorStore } from './vector-store.js';
 
 /** Options of {@link createMilvusStore}. */
 export interface MilvusStoreOptions {
@@ -68,6 +61,7 @@ export async function createMilvusStore(options: MilvusStoreOptions = {}): Promi
     ...(lite ? { ssl: false } : {}),
     logLevel: 'error',
   });
+  quietConnect(client);
   let version: string;
   try {
     const response = (await client.getVersion()) as { version: string; status?: Status };
@@ -96,6 +90,8 @@ export class MilvusStore implements VectorStore {
   readonly #client: MilvusClient;
   readonly #lite: MilvusLiteHandle | undefined;
   #closed = false;
+  /** Collections this store has loaded; Milvus Lite reopens collections released. */
+  readonly #loaded = new Set<string>();
 
   constructor(client: MilvusClient, uri: string, capabilities: StoreCapabilities, lite?: MilvusLiteHandle) {
     this.#client = client;
@@ -118,6 +114,7 @@ export class MilvusStore implements VectorStore {
   async dropCollection(name: string): Promise<void> {
     const status = await this.#call('drop collection', name, () => this.#client.dropCollection({ collection_name: name }));
     checkStatus(status, 'drop collection', { collection: name });
+    this.#loaded.delete(name);
   }
 
   async createCollection(spec: CollectionSpec): Promise<void> {
@@ -150,28 +147,30 @@ export class MilvusStore implements VectorStore {
       }),
     );
     checkStatus(indexStatus, 'create index', { collection: name });
-    const loadStatus = await this.#call('load collection', name, () =>
-      this.#client.loadCollectionSync({ collection_name: name }),
-    );
+    const loadStatus = await this.#call('load collection', name, () => this.#client.loadCollectionSync({ collection_name: name }));
     checkStatus(loadStatus, 'load collection', { collection: name });
+    this.#loaded.add(name);
+  }
+
+  /** Loads a collection into memory for search (a no-op when already loaded). */
+  async loadCollection(name: string): Promise<void> {
+    if (this.#loaded.has(name)) return;
+    const status = await this.#call('load collection', name, () => this.#client.loadCollectionSync({ collection_name: name }));
+    checkStatus(status, 'load collection', { collection: name });
+    this.#loaded.add(name);
   }
 
   async insert(collection: string, rows: readonly InsertRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     const data = rows.map((row) => ({ ...row, vector: Array.from(row.vector) }));
-    const response = await this.#call('insert', collection, () =>
-      this.#client.insert({ collection_name: collection, data }),
-    );
+    const response = await this.#call('insert', collection, () => this.#client.insert({ collection_name: collection, data }));
     checkStatus(response.status, 'insert', { collection });
     return Number(response.insert_cnt ?? rows.length);
   }
 
-  async search(
-    collection: string,
-    vectors: readonly ArrayLike<number>[],
-    options: SearchOptions = {},
-  ): Promise<SearchHit[][]> {
+  async search(collection: string, vectors: readonly ArrayLike<number>[], options: SearchOptions = {}): Promise<SearchHit[][]> {
     if (vectors.length === 0) return [];
+    await this.loadCollection(collection);
     const outputFields = [...(options.outputFields ?? ['text'])];
     const response = await this.#call('search', collection, () =>
       this.#client.search({
@@ -188,9 +187,7 @@ export class MilvusStore implements VectorStore {
     checkStatus(response.status, 'search', { collection });
     // One query returns a flat hit list; several return one list per query.
     const raw = response.results as unknown;
-    const lists = (vectors.length === 1 && !Array.isArray((raw as unknown[])[0]) ? [raw] : raw) as Array<
-      Array<Record<string, unknown>>
-    >;
+    const lists = (vectors.length === 1 && !Array.isArray((raw as unknown[])[0]) ? [raw] : raw) as Array<Array<Record<string, unknown>>>;
     return lists.map((hits) =>
       hits.map((hit) => {
         const { score, id, ...rest } = hit;
@@ -203,9 +200,7 @@ export class MilvusStore implements VectorStore {
   }
 
   async count(collection: string): Promise<number> {
-    const response = await this.#call('count', collection, () =>
-      this.#client.count({ collection_name: collection }),
-    );
+    const response = await this.#call('count', collection, () => this.#client.count({ collection_name: collection }));
     checkStatus(response.status, 'count', { collection });
     return Number(response.data);
   }
@@ -233,6 +228,16 @@ export class MilvusStore implements VectorStore {
       });
     }
   }
+}
+
+/**
+ * The SDK starts connecting in its constructor; when the server is down that promise rejects
+ * before anyone awaits it, which Node reports as an unhandled rejection and crashes on. The
+ * failure still reaches the caller through the first request, which awaits the same promise.
+ */
+export function quietConnect(client: MilvusClient): void {
+  const pending = (client as unknown as { connectPromise?: Promise<unknown> }).connectPromise;
+  pending?.catch(() => undefined);
 }
 
 /** The SDK returns Int64 keys as strings; safe integers become numbers again. */

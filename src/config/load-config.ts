@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import { ConfigError, messageOf } from '../errors.js';
+import { type Config, configSchema } from './schema.js';
+
+/** The file read from the working folder when no `--config` is given. */
+export const DEFAULT_CONFIG_FILE = 'milvus-rag.config.json';
+
+type Layer = Record<string, unknown>;
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** A config file; missing is an error. Without it `./milvus-rag.config.json` is read if present. */
+  file?: string | undefined;
+  /** Usually `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Values from command-line flags, in the schema's shape. */
+  flags?: Layer;
+  cwd?: string;
+}
+
+/** Reads the environment variables the schema documents. Empty values count as unset. */
+export function configFromEnv(env: Record<string, string | undefined>): Layer {
+  const value = (name: string): string | undefined => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? undefined : raw;
+  };
+  const baseURL = value('OPENAI_BASE_URL');
+  // The reference used Lepton AI with LEPTONAI_TOKEN; it is still accepted for Lepton-style URLs
+  // and as a fallback key when no OPENAI_API_KEY is set.
+  const leptonToken = value('LEPTONAI_TOKEN');
+  const apiKey = value('OPENAI_API_KEY') ?? (leptonToken && (!baseURL || /lepton/i.test(baseURL)) ? leptonToken : undefined);
+  return prune({
+    uri: value('MILVUS_RAG_URI'),
+    token: value('MILVUS_RAG_TOKEN'),
+    database: value('MILVUS_RAG_DATABASE'),
+    collection: value('MILVUS_RAG_COLLECTION'),
+    python: value('MILVUS_RAG_PYTHON'),
+    embedding: prune({
+      model: value('MILVUS_RAG_MODEL'),
+      modelPath: value('MILVUS_RAG_MODEL_PATH'),
+      cacheDir: value('MILVUS_RAG_MODEL_CACHE'),
+      hubUrl: value('HF_ENDPOINT'),
+      hubToken: value('HF_TOKEN'),
+    }),
+    llm: prune({ baseURL, apiKey, model: value('MILVUS_RAG_LLM_MODEL') ?? value('OPENAI_MODEL') }),
+  });
+}
+
+/**
+ * Builds the configuration from defaults, file, environment and flags, and validates it once.
+ * An invalid value fails with a {@link ConfigError} naming the field and where it came from.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<Config> {
+  const cwd = options.cwd ?? process.cwd();
+  const layers: Array<{ name: string; values: Layer }> = [];
+  const fileLayer = await readConfigFile(options.file, cwd);
+  if (fileLayer) layers.push(fileLayer);
+  layers.push({ name: 'environment', values: configFromEnv(options.env ?? {}) });
+  layers.push({ name: 'command line', values: prune(options.flags ?? {}) });
+
+  let merged: Layer = {};
+  for (const layer of layers) {
+    const result = configSchema.partial().safeParse(mergeDeep(merged, layer.values));
+    if (!result.success) throw toConfigError(result.error, layer.name);
+    merged = mergeDeep(merged, layer.values);
+  }
+  const result = configSchema.safeParse(merged);
+  if (!result.success) throw toConfigError(result.error, 'configuration');
+  return result.data;
+}
+
+async function readConfigFile(file: string | undefined, cwd: string): Promise<{ name: string; values: Layer } | undefined> {
+  const target = path.resolve(cwd, file ?? DEFAULT_CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(target, 'utf8');
+  } catch (error) {
+    if (file === undefined && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError('config.file', `cannot read config file ${target}: ${messageOf(error)}`, {
+      cause: error,
+      context: { file: target },
+    });
+  }
+  try {
+    const values = JSON.parse(text) as unknown;
+    if (values === null || typeof values !== 'object' || Array.isArray(values)) throw new Error('the top level must be an object');
+    return { name: target, values: values as Layer };
+  } catch (error) {
+    throw new ConfigError('config.file', `config file ${target} is not valid JSON: ${messageOf(error)}`, {
+      cause: error,
+      context: { file: target },
+    });
+  }
+}
+
+function toConfigError(error: z.ZodError, source: string): ConfigError {
+  const issue = error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
+  const details = error.issues.map((each) => `${each.path.join('.') || '(root)'}: ${each.message}`).join('; ');
+  return new ConfigError('config.invalid', `invalid configuration from ${source}: ${details}`, { context: { field } });
+}
+
+function prune(layer: Layer): Layer {
+  const out: Layer = {};
+  for (const [key, value] of Object.entries(layer)) {
+    if (value === undefined) continue;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+function mergeDeep(base: Layer, override: Layer): Layer {
+  const out: Layer = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const current = out[key];
+    out[key] =
+      value !== null && typeof value === 'object' && !Array.isArray(value) && current !== null && typeof current === 'object'
+        ? mergeDeep(current as Layer, value as Layer)
+        : value;
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Sources, later ones winning: defaults -> config file
+ * (`milvus-rag.config.json`) -> environment -> command-line flags. Defaults need no network
+ * once the embedding model is cached or `embedding.modelPath` is set.
+ */
+export const configSchema = z
+  .object({
+    /** `./milvus_demo.db` runs Milvus Lite; `http(s)://host:19530` a Milvus server. Env: MILVUS_RAG_URI. */
+    uri: z.string().min(1).default('./milvus_demo.db'),
+    /** Server token (`user:password` or an API key). Env: MILVUS_RAG_TOKEN. */
+    token: z.string().optional(),
+    /** Server database. Env: MILVUS_RAG_DATABASE. */
+    database: z.string().optional(),
+    /** Env: MILVUS_RAG_COLLECTION. */
+    collection: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and underscores, not starting with a digit')
+      .default('my_rag_collection'),
+    /** Python interpreter with milvus-lite. Env: MILVUS_RAG_PYTHON. */
+    python: z.string().optional(),
+    splitter: z.enum(['seed']).default('seed'),
+    embedding: z
+      .object({
+        /** A preset name. Env: MILVUS_RAG_MODEL. */
+        model: z.string().default('paraphrase-albert-small-v2'),
+        /** A local model folder (no download). Env: MILVUS_RAG_MODEL_PATH. */
+        modelPath: z.string().optional(),
+        /** Env: MILVUS_RAG_MODEL_CACHE. */
+        cacheDir: z.string().optional(),
+        /** Env: HF_ENDPOINT. */
+        hubUrl: z.string().url().optional(),
+        /** Env: HF_TOKEN. */
+        hubToken: z.string().optional(),
+        batchSize: z.number().int().positive().max(1024).default(8),
+        threads: z.number().int().positive().optional(),
+      })
+      .strict()
+      .default({ model: 'paraphrase-albert-small-v2', batchSize: 8 }),
+    llm: z
+      .object({
+        /** Env: OPENAI_BASE_URL. */
+        baseURL: z.string().url().optional(),
+        /** Env: OPENAI_API_KEY (or LEPTONAI_TOKEN for a Lepton endpoint). */
+        apiKey: z.string().optional(),
+        /** Env: MILVUS_RAG_LLM_MODEL. */
+        model: z.string().optional(),
+        timeoutMs: z.number().int().positive().default(60_000),
+        maxRetries: z.number().int().min(0).max(10).default(2),
+      })
+      .strict()
+      .default({ timeoutMs: 60_000, maxRetries: 2 }),
+    search: z
+      .object({ limit: z.number().int().positive().max(16_384).default(3) })
+      .strict()
+      .default({ limit: 3 }),
+  })
+  .strict();
+
+/** Validated configuration. */
+export type Config = z.infer<typeof configSchema>;
+/** Configuration as written by people: every field optional. */
+export type ConfigInput = z.input<typeof configSchema>;

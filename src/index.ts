@@ -1,0 +1,16 @@
+/**
+ * milvus-rag: retrieval-augmented generation on Milvus.
+ * Data flows one way: load -> split -> embed -> store -> retrieve -> generate.
+ * @module milvus-rag
+ */
+export * from './config/index.js';
+export * from './embed/index.js';
+export * from './errors.js';
+export * from './generate/index.js';
+export * from './load/index.js';
+export * from './pipeline/index.js';
+export { createChatModel, MilvusRag } from './pipeline/rag.js';
+export * from './retrieve/index.js';
+export * from './split/index.js';
+export * from './store/index.js';
+export type * from './types.js';

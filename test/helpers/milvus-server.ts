@@ -1,0 +1,119 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { quietConnect } from '../../src/store/milvus-store.js';
+import { ROOT } from './paths.js';
+
+/** The Milvus 2.3 standalone server from PyPI's `milvus` package, installed by scripts/setup.sh --test. */
+export const MILVUS_SERVER_BIN = path.join(ROOT, '.venv', 'bin', 'milvus-server');
+
+export interface MilvusServer {
+  uri: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Starts a real Milvus standalone server on free ports with its own data folder and waits until it
+ * serves requests. Every port it opens is chosen here, so runs in parallel do not collide.
+ */
+export async function startMilvusServer(timeoutMs = 180_000): Promise<MilvusServer> {
+  if (!existsSync(MILVUS_SERVER_BIN)) {
+    throw new Error(`${MILVUS_SERVER_BIN} is missing: run bash scripts/setup.sh --test`);
+  }
+  // Milvus 2.3's embedded etcd listens on 127.0.0.1:2379 whatever --etcd-port says.
+  if (await portInUse(2379)) {
+    throw new Error('port 2379 is in use (a leftover milvus-server?); Milvus 2.3 standalone embeds etcd on that fixed port');
+  }
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'milvus-server-'));
+  const flags = [
+    'etcd-port',
+    'root-coord-port',
+    'proxy-port',
+    'proxy-internal-port',
+    'query-coord-port',
+    'query-node-port',
+    'index-coord-port',
+    'index-node-port',
+    'data-coord-port',
+    'data-node-port',
+  ];
+  const ports = new Map<string, number>();
+  for (const flag of flags) ports.set(flag, await freePort());
+  const args = ['--data', dataDir, ...flags.flatMap((flag) => [`--${flag}`, String(ports.get(flag))])];
+  // Its own process group, so the wrapper, etcd and the milvus binary stop together.
+  const child: ChildProcess = spawn(MILVUS_SERVER_BIN, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (data: Buffer) => {
+    stderr = (stderr + data.toString()).slice(-4000);
+  });
+  const address = `127.0.0.1:${ports.get('proxy-port')}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.pid !== undefined) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`milvus-server exited with code ${child.exitCode}: ${stderr}`);
+    }
+    const client = new MilvusClient({ address, logLevel: 'error', timeout: 5_000 });
+    quietConnect(client);
+    try {
+      const response = await client.showCollections();
+      if (response.status.error_code === 'Success') {
+        await client.closeConnection();
+        return { uri: `http://${address}`, stop };
+      }
+    } catch {
+      // not ready yet
+    }
+    await client.closeConnection().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  await stop();
+  throw new Error(`milvus-server did not become ready within ${timeoutMs} ms: ${stderr}`);
+}

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, StoreError } from '../../src/errors.js';
+import type { MilvusStore } from '../../src/store/milvus-store.js';
+
+/**
+ * One suite for every Milvus backend: Milvus Lite and the Milvus server must behave the same for
+ * the operations the pipeline uses. `open` returns a connected store; the suite closes it.
+ */
+export function describeStoreSuite(backend: string, open: () => Promise<MilvusStore>): void {
+  describe(`MilvusStore on ${backend}`, () => {
+    const rows = [
+      { id: 1, vector: [1, 0, 0, 0], text: 'one', source: 'a.md' },
+      { id: 2, vector: [0.6, 0.8, 0, 0], text: 'two', source: 'b.md' },
+      { id: 3, vector: [0, 0, 1, 0], text: 'three', source: 'b.md' },
+    ];
+
+    test('creates a collection (IP, Strong, dynamic fields), inserts rows with extra fields and searches them', async () => {
+      const store = await open();
+      try {
+        const name = 'suite_basic';
+        if (await store.hasCollection(name)) await store.dropCollection(name);
+        await store.createCollection({ name, dimension: 4, metricType: 'IP', consistencyLevel: 'Strong' });
+        assert.equal(await store.hasCollection(name), true);
+        assert.equal(await store.count(name), 0);
+        assert.equal(await store.insert(name, rows), 3);
+        // Strong consistency: the rows are visible to the very next request.
+        assert.equal(await store.count(name), 3);
+
+        const [hits] = await store.search(name, [[0.8, 0.6, 0, 0]], { limit: 3, outputFields: ['text', 'source'] });
+        assert.deepEqual(
+          hits!.map((hit) => hit.id),
+          [2, 1, 3],
+        );
+        // Inner products of the query with each row (0.96, 0.8, 0), best first.
+        assert.ok(Math.abs(hits![0]!.distance - 0.96) < 1e-5, `distance ${hits![0]!.distance}`);
+        assert.ok(Math.abs(hits![1]!.distance - 0.8) < 1e-5, `distance ${hits![1]!.distance}`);
+        assert.ok(Math.abs(hits![2]!.distance) < 1e-5, `distance ${hits![2]!.distance}`);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('returns hits ordered by inner product with the requested fields only', async () => {
+      const store = await open();
+      try {
+        const name = 'suite_order';
+        if (await store.hasCollection(name)) await store.dropCollection(name);
+        await store.createCollection({ name, dimension: 4 });
+        await store.insert(name, rows);
+        const [hits] = await store.search(name, [[0.6, 0.8, 0, 0]], { limit: 2, outputFields: ['text'] });
+        assert.equal(hits!.length, 2);
+        assert.equal(hits![0]!.id, 2);
+        assert.ok(Math.abs(hits![0]!.distance - 1) < 1e-5);
+        assert.equal(hits![1]!.id, 1);
+        assert.ok(Math.abs(hits![1]!.distance - 0.6) < 1e-5);
+        assert.deepEqual(hits![0]!.entity, { text: 'two' });
+        const [withSource] = await store.search(name, [[0.6, 0.8, 0, 0]], { limit: 1, outputFields: ['text', 'source'] });
+        assert.deepEqual(withSource![0]!.entity, { text: 'two', source: 'b.md' });
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('searches several vectors at once, one hit list each, and filters on extra fields', async () => {
+      const store = await open();
+      try {
+        const name = 'suite_multi';
+        if (await store.hasCollection(name)) await store.dropCollection(name);
+        await store.createCollection({ name, dimension: 4 });
+        await store.insert(name, rows);
+        const lists = await store.search(
+          name,
+          [
+            [1, 0, 0, 0],
+            [0, 0, 1, 0],
+          ],
+          { limit: 1 },
+        );
+        assert.deepEqual(
+          lists.map((hits) => hits.map((hit) => hit.id)),
+          [[1], [3]],
+        );
+        const [filtered] = await store.search(name, [[1, 0, 0, 0]], { limit: 3, filter: 'source == "b.md"', outputFields: ['source'] });
+        assert.deepEqual(filtered!.map((hit) => hit.id).sort(), [2, 3]);
+        assert.ok(filtered!.every((hit) => hit.entity.source === 'b.md'));
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('drops a collection', async () => {
+      const store = await open();
+      try {
+        const name = 'suite_drop';
+        if (await store.hasCollection(name)) await store.dropCollection(name);
+        await store.createCollection({ name, dimension: 4 });
+        await store.dropCollection(name);
+        assert.equal(await store.hasCollection(name), false);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('fails with errors that name the collection, and keeps stored rows', async () => {
+      const store = await open();
+      try {
+        const name = 'suite_errors';
+        if (await store.hasCollection(name)) await store.dropCollection(name);
+        await store.createCollection({ name, dimension: 4 });
+        await store.insert(name, rows);
+
+        await assert.rejects(store.search('suite_missing', [[1, 0, 0, 0]]), (error: unknown) => {
+          assert.ok(error instanceof StoreError, String(error));
+          assert.match(error.message, /suite_missing/);
+          return true;
+        });
+        await assert.rejects(store.insert(name, [{ id: 9, vector: [1, 0, 0], text: 'short' }]), (error: unknown) => {
+          assert.ok(error instanceof StoreError, String(error));
+          assert.match(error.message, /suite_errors/);
+          return true;
+        });
+        await assert.rejects(store.createCollection({ name: 'suite_bad_dim', dimension: 0 }), ConfigError);
+        // The failed insert did not touch what was stored.
+        assert.equal(await store.count(name), 3);
+      } finally {
+        await store.close();
+      }
+      await assert.rejects(store.count('suite_errors'), (error: unknown) => error instanceof StoreError && error.code === 'store.closed');
+    });
+  });
+}
