@@ -102,11 +102,16 @@ function toConfigError(error: z.ZodError, source: string): ConfigError {
   return new ConfigError('config.invalid', `invalid configuration from ${source}: ${details}`, { context: { field } });
 }
 
+/** Drops undefined values and emptied objects at every depth, so unset flags never override. */
 function prune(layer: Layer): Layer {
   const out: Layer = {};
   for (const [key, value] of Object.entries(layer)) {
     if (value === undefined) continue;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) continue;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const inner = prune(value as Layer);
+      if (Object.keys(inner).length > 0) out[key] = inner;
+      continue;
+    }
     out[key] = value;
   }
   return out;

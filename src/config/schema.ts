@@ -33,6 +33,11 @@ export const configSchema = z
         hubUrl: z.string().url().optional(),
         /** Env: HF_TOKEN. */
         hubToken: z.string().optional(),
+        /**
+         * Truncation limit of a local model folder: `sentence-transformers` (its max_seq_length) or
+         * `tokenizer` (model_max_length, as pymilvus' ONNX embedder). Presets set their own.
+         */
+        truncation: z.enum(['sentence-transformers', 'tokenizer']).optional(),
         batchSize: z.number().int().positive().max(1024).default(8),
         threads: z.number().int().positive().optional(),
       })

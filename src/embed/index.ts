@@ -3,7 +3,7 @@
  * @module embed
  */
 import { DEFAULT_MODEL, type DownloadModelOptions, downloadModel, MODEL_PRESETS } from './model-files.js';
-import { OnnxEmbedder } from './onnx-embedder.js';
+import { type MaxLengthSource, OnnxEmbedder } from './onnx-embedder.js';
 
 export type { Embedder, EmbedOptions } from './embedder.js';
 export {
@@ -27,6 +27,8 @@ export interface CreateOnnxEmbedderOptions extends DownloadModelOptions {
   batchSize?: number;
   threads?: number;
   maxLength?: number;
+  /** Where the length limit comes from for a local folder (see {@link OnnxEmbedderOptions}). */
+  maxLengthSource?: MaxLengthSource;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function createOnnxEmbedder(options: CreateOnnxEmbedderOptions = {}
     return OnnxEmbedder.create({
       modelPath: options.modelPath,
       ...(options.modelId === undefined ? {} : { modelId: options.modelId }),
+      ...(options.maxLengthSource === undefined ? {} : { maxLengthSource: options.maxLengthSource }),
       ...common,
     });
   }

@@ -89,7 +89,7 @@ export class OpenAIChatModel {
     if (error instanceof OpenAI.APIConnectionError) {
       return new ProviderError(
         'provider.connection',
-        `cannot reach the chat endpoint ${this.endpoint}: ${messageOf(error.cause ?? error)}`,
+        `cannot reach the chat endpoint ${this.endpoint}: ${scrub(messageOf(error.cause ?? error))}`,
         {
           cause: error,
           context,
@@ -123,7 +123,10 @@ export class OpenAIChatModel {
   }
 }
 
-/** Endpoints sometimes echo the key they refused (`Incorrect API key provided: sk-...`). */
+/**
+ * Removes secrets from foreign error text: endpoints echo the key they refused (`Incorrect API key
+ * provided: sk-...`), and fetch repeats URLs with their `user:password@`.
+ */
 function scrub(text: string): string {
-  return text.replace(/\b(sk|nvapi|key|lepton)[-_][A-Za-z0-9_-]{6,}/gi, '[redacted]');
+  return text.replace(/\b(sk|nvapi|key|lepton)[-_][A-Za-z0-9_-]{6,}/gi, '[redacted]').replace(/\/\/[^/@\s]+@/g, '//');
 }

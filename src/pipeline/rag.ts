@@ -79,6 +79,7 @@ export class MilvusRag {
       ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),
       ...(embedding.hubToken === undefined ? {} : { hubToken: embedding.hubToken }),
       ...(embedding.threads === undefined ? {} : { threads: embedding.threads }),
+      ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
       ...(hooks.onModelDownload ? { onFile: hooks.onModelDownload } : {}),
     });
     try {

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { TEST_MODEL_PATH } from '../../test/helpers/paths.js';
+import { tempDir } from '../../test/helpers/temp.js';
+import { EmbeddingError } from '../errors.js';
+import { OnnxEmbedder } from './onnx-embedder.js';
+
+interface ReferenceEmbeddings {
+  texts: string[];
+  embeddings: number[][];
+  max_seq_length: number;
+}
+
+// Written by python/export_minilm_onnx.py: sentence-transformers' own embeddings (PyTorch).
+const reference = JSON.parse(await readFile(path.join(TEST_MODEL_PATH, 'reference-embeddings.json'), 'utf8')) as ReferenceEmbeddings;
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  for (let index = 0; index < a.length; index++) dot += a[index]! * b[index]!;
+  return dot;
+}
+
+describe('OnnxEmbedder (real all-MiniLM-L6-v2 ONNX model on the CPU)', () => {
+  test('matches sentence-transformers (PyTorch) element by element: same pooling, normalisation and truncation', async () => {
+    const embedder = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH });
+    try {
+      assert.equal(embedder.dimension, 384);
+      assert.equal(embedder.maxLength, reference.max_seq_length);
+      const vectors = await embedder.encodeDocuments(reference.texts);
+      reference.embeddings.forEach((expected, row) => {
+        const got = vectors[row]!;
+        assert.equal(got.length, expected.length);
+        let worst = 0;
+        for (let dim = 0; dim < expected.length; dim++) worst = Math.max(worst, Math.abs(got[dim]! - expected[dim]!));
+        assert.ok(worst < 1e-5, `text ${row} (${JSON.stringify(reference.texts[row]).slice(0, 40)}) differs by ${worst}`);
+      });
+    } finally {
+      await embedder.close();
+    }
+  });
+
+  test('returns unit vectors in input order whatever the batch size', async () => {
+    const texts = ['short', 'a much longer text about where Milvus stores its data on disk and in object storage', 'mid length text'];
+    const one = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH, batchSize: 1 });
+    const many = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH, batchSize: 32 });
+    try {
+      const [a, b] = [await one.encodeDocuments(texts), await many.encodeDocuments(texts)];
+      texts.forEach((_, index) => {
+        assert.ok(Math.abs(cosine(a[index]!, a[index]!) - 1) < 1e-5, 'unit length');
+        assert.ok(cosine(a[index]!, b[index]!) > 0.99999, `text ${index} is the same in both batchings`);
+      });
+      assert.ok(cosine(a[0]!, b[1]!) < 0.9, 'different texts stay different (order is kept)');
+      const [query] = await one.encodeQueries(['short']);
+      assert.ok(cosine(query!, a[0]!) > 0.99999, 'queries and documents share the model');
+    } finally {
+      await Promise.all([one.close(), many.close()]);
+    }
+  });
+
+  test('truncates the text, not the special tokens, at maxLength', async () => {
+    const embedder = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH, maxLength: 16 });
+    try {
+      const long = embedder.tokenize('word '.repeat(100));
+      const full = embedder.tokenize('word');
+      assert.equal(long.ids.length, 16);
+      assert.equal(long.ids[0], full.ids[0], 'starts with [CLS]');
+      assert.equal(long.ids.at(-1), full.ids.at(-1), 'ends with [SEP]');
+    } finally {
+      await embedder.close();
+    }
+  });
+
+  test('a folder without a model fails with an EmbeddingError naming the folder', async () => {
+    const folder = await tempDir();
+    await assert.rejects(OnnxEmbedder.create({ modelPath: folder }), (error: unknown) => {
+      assert.ok(error instanceof EmbeddingError);
+      assert.equal(error.code, 'embed.missing-model');
+      assert.ok(error.message.includes(folder));
+      return true;
+    });
+  });
+
+  test('stops between batches when aborted', async () => {
+    const embedder = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH, batchSize: 1 });
+    try {
+      const controller = new AbortController();
+      controller.abort(new Error('stop'));
+      await assert.rejects(embedder.encodeDocuments(['a', 'b'], { signal: controller.signal }), /stop/);
+    } finally {
+      await embedder.close();
+    }
+  });
+});

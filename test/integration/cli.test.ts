@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+import { completion, startFakeOpenAI } from '../helpers/fake-openai.js';
+import { FAQ_DIR, REFERENCE_QUESTION, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
+
+const folder = await tempDir();
+const uri = path.join(folder, 'cli.db');
+const common = ['--uri', uri, '--model-path', TEST_MODEL_PATH];
+
+interface JsonHit {
+  id: number;
+  distance: number;
+  text: string;
+  source: string;
+}
+
+describe('milvus-rag CLI', () => {
+  before(async () => {
+    const result = await runCli([...common, 'ingest', FAQ_DIR, '--drop', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as { files: number; chunks: number; inserted: number; rows: number; dimension: number };
+    assert.deepEqual([summary.files, summary.chunks, summary.inserted, summary.rows, summary.dimension], [4, 72, 72, 72, 384]);
+    assert.match(result.stderr, /loaded 4 files, 72 chunks/, 'progress goes to stderr');
+  });
+
+  test('search --json prints [{id, distance, text, source}] best first', async () => {
+    const result = await runCli([...common, 'search', REFERENCE_QUESTION, '--limit', '3', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const hits = JSON.parse(result.stdout) as JsonHit[];
+    assert.equal(hits.length, 3);
+    for (const hit of hits) assert.deepEqual(Object.keys(hit).sort(), ['distance', 'id', 'source', 'text']);
+    assert.ok(hits[0]!.text.trim().startsWith('Where does Milvus store data?'));
+    assert.ok(hits[1]!.text.trim().startsWith('How does Milvus flush data?'));
+    assert.ok(hits[0]!.distance >= hits[1]!.distance && hits[1]!.distance >= hits[2]!.distance);
+    assert.equal(hits[0]!.source, 'product_faq.md');
+  });
+
+  test('ingest again without --drop writes nothing and says how to replace; the 72 rows stay', async () => {
+    const again = await runCli([...common, 'ingest', FAQ_DIR]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already holds 72 rows; nothing was written/);
+    assert.match(again.stderr, /--drop/);
+    const all = await runCli([...common, 'search', 'milvus', '--limit', '500', '--json']);
+    assert.equal((JSON.parse(all.stdout) as JsonHit[]).length, 72);
+  });
+
+  test('ingest of a missing folder names it and keeps what is stored', async () => {
+    const result = await runCli([...common, 'ingest', path.join(folder, 'no-such-folder'), '--drop']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no-such-folder/);
+    const all = await runCli([...common, 'search', 'milvus', '--limit', '500', '--json']);
+    assert.equal((JSON.parse(all.stdout) as JsonHit[]).length, 72);
+  });
+
+  test('ask with no endpoint prints the retrieved context and how to configure one', async () => {
+    const result = await runCli([...common, 'ask', REFERENCE_QUESTION]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /No chat endpoint is configured/);
+    assert.match(result.stderr, /OPENAI_BASE_URL/);
+    assert.match(result.stdout, /Where does Milvus store data\?/);
+  });
+
+  test('ask sends the reference prompt to the configured endpoint and prints the answer with sources', async () => {
+    const fake = await startFakeOpenAI((_request, response) => completion(response, 'Milvus stores data in object storage [1].'));
+    try {
+      const env = { OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: 'sk-test-key-0001', MILVUS_RAG_LLM_MODEL: 'fake-model' };
+      const result = await runCli([...common, 'ask', REFERENCE_QUESTION], env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^Milvus stores data in object storage \[1\]\./);
+      assert.match(result.stdout, /Sources:\n {2}\[1\] product_faq\.md \(distance 0\.\d{4}\)/);
+      const body = fake.requests[0]!.body as { model: string; messages: Array<{ role: string; content: string }> };
+      assert.equal(body.model, 'fake-model');
+      assert.equal(body.messages[0]!.role, 'system');
+      assert.match(body.messages[1]!.content, /<context>\n Where does Milvus store data\?/);
+      assert.match(body.messages[1]!.content, /<question>\nHow is data stored in milvus\?\n<\/question>/);
+
+      const json = await runCli([...common, 'ask', REFERENCE_QUESTION, '--json'], env);
+      const parsed = JSON.parse(json.stdout) as { answer: string; sources: JsonHit[]; timings: Record<string, number> };
+      assert.equal(parsed.answer, 'Milvus stores data in object storage [1].');
+      assert.equal(parsed.sources.length, 3);
+      assert.ok(parsed.timings.retrievalMs! > 0);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test('an endpoint that refuses the key fails naming endpoint and status, never the key', async () => {
+    const fake = await startFakeOpenAI((_request, response) => {
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { message: 'Incorrect API key provided: sk-test-key-0001' } }));
+    });
+    try {
+      const result = await runCli([...common, 'ask', REFERENCE_QUESTION], {
+        OPENAI_BASE_URL: fake.baseURL,
+        OPENAI_API_KEY: 'sk-test-key-0001',
+        MILVUS_RAG_LLM_MODEL: 'm',
+      });
+      assert.equal(result.code, 1);
+      assert.ok(result.stderr.includes(fake.baseURL), result.stderr);
+      assert.match(result.stderr, /HTTP 401/);
+      assert.doesNotMatch(result.stderr, /sk-test-key-0001/);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test('usage and configuration errors exit with 2 and say what is wrong', async () => {
+    const missing = await runCli(['search']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /missing required argument 'query'/);
+    const badLimit = await runCli([...common, 'search', 'x', '--limit', '0']);
+    assert.equal(badLimit.code, 2);
+    assert.match(badLimit.stderr, /must be a positive integer/);
+    const badUrl = await runCli([...common, '--llm-base-url', 'nope', 'ask', 'x']);
+    assert.equal(badUrl.code, 2);
+    assert.match(badUrl.stderr, /llm\.baseURL/);
+    const unknown = await runCli(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /ingest/);
+  });
+});
