@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
+import { downloadModel, MODEL_PRESETS } from '../embed/model-files.js';
 import { ConfigError, MilvusRagError } from '../errors.js';
 import { packageRoot } from '../internal/package-root.js';
 import { MilvusRag } from '../pipeline/rag.js';
@@ -69,7 +70,12 @@ async function withRag<T>(config: Config, quiet: boolean, work: (rag: MilvusRag,
 
 function printHits(hits: readonly RetrievedChunk[]): void {
   hits.forEach((hit, index) => {
-    const preview = hit.text.trim().split('\n').slice(0, 3).join('\n    ');
+    const preview = hit.text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+      .slice(0, 3)
+      .join('\n    ');
     process.stdout.write(`${index + 1}. [${hit.distance.toFixed(4)}] ${hit.source}\n    ${preview}\n\n`);
   });
 }
@@ -173,6 +179,34 @@ export function buildProgram(): Command {
       result.sources.forEach((source, index) => {
         process.stdout.write(`  [${index + 1}] ${source.source} (distance ${source.distance.toFixed(4)})\n`);
       });
+    });
+
+  const models = program.command('models').description('embedding models known by name');
+  models
+    .command('list')
+    .description('list the model presets')
+    .action(() => {
+      for (const [name, preset] of Object.entries(MODEL_PRESETS)) {
+        process.stdout.write(`${name}\t${preset.dimension} dimensions\t${preset.modelId}\n`);
+      }
+    });
+  models
+    .command('download')
+    .description('download a model preset into the cache (default: the configured model), e.g. before going offline')
+    .argument('[name]', 'preset name (see models list)')
+    .action(async (name: string | undefined) => {
+      const quiet = Boolean(program.opts<GlobalOptions>().quiet);
+      const resolved = await config();
+      const embedding = resolved.embedding;
+      const folder = await downloadModel(name ?? embedding.model, {
+        ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),
+        ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),
+        ...(embedding.hubToken === undefined ? {} : { hubToken: embedding.hubToken }),
+        onFile: (file) => {
+          if (!quiet) process.stderr.write(`downloading ${file}\n`);
+        },
+      });
+      process.stdout.write(`${folder}\n`);
     });
 
   return program;
