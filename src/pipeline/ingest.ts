@@ -90,6 +90,8 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     inserted += await store.insert(collection, rows);
     options.onProgress?.({ phase: 'embed', files: documents.length, chunks: chunks.length, inserted });
   }
+  // Sealing the new rows builds their index; unsealed rows are searched by brute force.
+  await store.flush(collection);
   const rows = await store.count(collection);
   options.onProgress?.({ phase: 'done', files: documents.length, chunks: chunks.length, inserted });
   return {

