@@ -286,8 +286,8 @@ async function firstExisting(files: readonly string[]): Promise<string | undefin
   return undefined;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: model config files are free-form JSON
-type Json = Record<string, any>;
+/** Model config files are free-form JSON; each value is checked where it is read. */
+type Json = Record<string, unknown>;
 
 async function readJson(file: string, required: true, model: string): Promise<Json>;
 async function readJson(file: string, required: false, model: string): Promise<Json | undefined>;

@@ -17,7 +17,7 @@ export type Handler = (request: RecordedRequest, response: ServerResponse, attem
  */
 export async function startFakeOpenAI(handler: Handler): Promise<{ baseURL: string; requests: RecordedRequest[]; close(): Promise<void> }> {
   const requests: RecordedRequest[] = [];
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     let raw = '';
     for await (const chunk of req) raw += chunk;
     let body: unknown = raw;
@@ -29,6 +29,9 @@ export async function startFakeOpenAI(handler: Handler): Promise<{ baseURL: stri
     const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
     requests.push(recorded);
     await handler(recorded, res, requests.length);
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => res.destroy(error instanceof Error ? error : new Error(String(error))));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

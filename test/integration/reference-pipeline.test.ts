@@ -65,24 +65,28 @@ describe('the reference pipeline, reproduced in TypeScript', () => {
   });
 
   const referenceModel = referenceModelPath();
-  test('with the reference model (paraphrase-albert, 768-d): the reference top 3 and distances 0.6573, 0.6312, 0.6116', {
-    skip: referenceModel
-      ? false
-      : 'the reference ONNX model (GPTCache/paraphrase-albert-onnx) ships in no npm/PyPI package and ../shared/models has no copy; set MILVUS_RAG_REFERENCE_MODEL_PATH to a folder with model.onnx + tokenizer.json to run this',
-  }, async () => {
-    const folder = await tempDir();
-    const ours = await runMilvusRag(path.join(folder, 'reference.db'), { modelPath: referenceModel, truncation: 'tokenizer' });
-    assert.equal(ours.ingested.dimension, 768);
-    assert.equal(ours.ingested.rows, 72);
-    const expected = [
-      ['Where does Milvus store data?', 0.6573],
-      ['How does Milvus flush data?', 0.6312],
-      ['How does Milvus handle vector data types and precision?', 0.6116],
-    ] as const;
-    expected.forEach(([start, distance], rank) => {
-      const hit = ours.hits[rank]!;
-      assert.ok(hit.text.trim().startsWith(start), `rank ${rank + 1}: ${hit.text.slice(0, 60)}`);
-      assert.ok(Math.abs(hit.distance - distance) < 1e-3, `rank ${rank + 1}: ${hit.distance} vs ${distance}`);
-    });
-  });
+  test(
+    'with the reference model (paraphrase-albert, 768-d): the reference top 3 and distances 0.6573, 0.6312, 0.6116',
+    {
+      skip: referenceModel
+        ? false
+        : 'the reference ONNX model (GPTCache/paraphrase-albert-onnx) ships in no npm/PyPI package and ../shared/models has no copy; set MILVUS_RAG_REFERENCE_MODEL_PATH to a folder with model.onnx + tokenizer.json to run this',
+    },
+    async () => {
+      const folder = await tempDir();
+      const ours = await runMilvusRag(path.join(folder, 'reference.db'), { modelPath: referenceModel, truncation: 'tokenizer' });
+      assert.equal(ours.ingested.dimension, 768);
+      assert.equal(ours.ingested.rows, 72);
+      const expected = [
+        ['Where does Milvus store data?', 0.6573],
+        ['How does Milvus flush data?', 0.6312],
+        ['How does Milvus handle vector data types and precision?', 0.6116],
+      ] as const;
+      expected.forEach(([start, distance], rank) => {
+        const hit = ours.hits[rank]!;
+        assert.ok(hit.text.trim().startsWith(start), `rank ${rank + 1}: ${hit.text.slice(0, 60)}`);
+        assert.ok(Math.abs(hit.distance - distance) < 1e-3, `rank ${rank + 1}: ${hit.distance} vs ${distance}`);
+      });
+    },
+  );
 });
