@@ -8,6 +8,8 @@ bash scripts/setup.sh --test
 npm run --silent typecheck
 npm run --silent lint
 export MILVUS_RAG_TEST_MODEL_PATH="${MILVUS_RAG_TEST_MODEL_PATH:-$PWD/.cache/models/all-MiniLM-L6-v2}"
+# Node 20's test runner takes files, not globs: bash expands them.
+shopt -s globstar nullglob
+files=(src/**/*.test.ts test/**/*.test.ts)
 # Integration tests each start Milvus processes; two at a time fit a 2-core machine.
-exec node --import tsx --test --test-concurrency=2 --test-timeout=600000 \
-  'src/**/*.test.ts' 'test/**/*.test.ts'
+exec node --import tsx --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
