@@ -27,6 +27,25 @@ async function freePort(): Promise<number> {
   });
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch {
+    // the group is gone
+  }
+}
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -74,22 +93,16 @@ export async function startMilvusServer(timeoutMs = 180_000): Promise<MilvusServ
   });
   const address = `127.0.0.1:${ports.get('proxy-port')}`;
   const stop = async () => {
-    if (child.exitCode === null && child.pid !== undefined) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, 10_000);
-      await exited;
-      clearTimeout(timer);
+    const group = child.pid;
+    if (group !== undefined) {
+      // SIGTERM the whole group, give it 10 s, then SIGKILL whatever is left (the milvus binary can
+      // outlive its Python wrapper), and wait until etcd's fixed port is free for the next server.
+      signalGroup(group, 'SIGTERM');
+      const deadline = Date.now() + 10_000;
+      while (groupAlive(group) && Date.now() < deadline) await sleep(200);
+      if (groupAlive(group)) signalGroup(group, 'SIGKILL');
+      const portDeadline = Date.now() + 10_000;
+      while ((await portInUse(2379)) && Date.now() < portDeadline) await sleep(200);
     }
     await rm(dataDir, { recursive: true, force: true });
   };
@@ -112,7 +125,7 @@ export async function startMilvusServer(timeoutMs = 180_000): Promise<MilvusServ
       // not ready yet
     }
     await client.closeConnection().catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sleep(1_000);
   }
   await stop();
   throw new Error(`milvus-server did not become ready within ${timeoutMs} ms: ${stderr}`);
