@@ -11,9 +11,11 @@ export {
 } from './milvus-lite.js';
 export { createMilvusStore, isLiteUri, MilvusStore, type MilvusStoreOptions } from './milvus-store.js';
 export type {
+  CollectionInfo,
   CollectionSpec,
   ConsistencyLevel,
   InsertRow,
+  ScalarFieldSpec,
   MetricType,
   SearchHit,
   SearchOptions,

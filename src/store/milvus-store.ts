@@ -2,7 +2,15 @@ import path from 'node:path';
 import { ConsistencyLevelEnum, DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { ConfigError, messageOf, redactUrl, StoreError } from '../errors.js';
 import { acquireMilvusLite, type MilvusLiteHandle } from './milvus-lite.js';
-import type { CollectionSpec, InsertRow, SearchHit, SearchOptions, StoreCapabilities, VectorStore } from './vector-store.js';
+import type {
+  CollectionInfo,
+  CollectionSpec,
+  InsertRow,
+  SearchHit,
+  SearchOptions,
+  StoreCapabilities,
+  VectorStore,
+} from './vector-store.js';
 
 /** Options of {@link createMilvusStore}. */
 export interface MilvusStoreOptions {
@@ -124,6 +132,14 @@ export class MilvusStore implements VectorStore {
       });
     }
     const name = spec.name;
+    const primaryKey = spec.primaryKey ?? { type: 'int64' };
+    const scalarFields = (spec.fields ?? []).map((field) =>
+      field.type === 'varchar'
+        ? { name: field.name, data_type: DataType.VarChar, max_length: field.maxLength }
+        : field.type === 'int64'
+          ? { name: field.name, data_type: DataType.Int64 }
+          : { name: field.name, data_type: DataType.JSON },
+    );
     const status = await this.#call('create collection', name, () =>
       this.#client.createCollection({
         collection_name: name,
@@ -131,8 +147,11 @@ export class MilvusStore implements VectorStore {
         consistency_level: spec.consistencyLevel ?? 'Strong',
         enable_dynamic_field: spec.enableDynamicField ?? true,
         fields: [
-          { name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false },
+          primaryKey.type === 'int64'
+            ? { name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false }
+            : { name: 'id', data_type: DataType.VarChar, is_primary_key: true, autoID: false, max_length: primaryKey.maxLength },
           { name: 'vector', data_type: DataType.FloatVector, dim: spec.dimension },
+          ...scalarFields,
         ],
       }),
     );
@@ -150,6 +169,68 @@ export class MilvusStore implements VectorStore {
     const loadStatus = await this.#call('load collection', name, () => this.#client.loadCollectionSync({ collection_name: name }));
     checkStatus(loadStatus, 'load collection', { collection: name });
     this.#loaded.add(name);
+    // Properties given at creation are not kept by every server; set afterwards they are.
+    if (spec.properties && Object.keys(spec.properties).length > 0) await this.setProperties(name, spec.properties);
+  }
+
+  async setProperties(name: string, properties: Readonly<Record<string, string>>): Promise<void> {
+    const status = await this.#call('set collection properties', name, () =>
+      this.#client.alterCollectionProperties({ collection_name: name, properties: { ...properties } }),
+    );
+    checkStatus(status, 'set collection properties', { collection: name });
+  }
+
+  async describeCollection(name: string): Promise<CollectionInfo> {
+    const response = await this.#call('describe collection', name, () => this.#client.describeCollection({ collection_name: name }));
+    checkStatus(response.status, 'describe collection', { collection: name });
+    const fields = response.schema.fields;
+    const vector = fields.find((field) => field.name === 'vector');
+    const dimension = Number(vector?.type_params?.find((param) => param.key === 'dim')?.value ?? (vector as { dim?: unknown })?.dim ?? 0);
+    const properties: Record<string, string> = {};
+    for (const pair of (response.properties ?? []) as Array<{ key: string; value: string }>) properties[pair.key] = pair.value;
+    return { name, dimension, fields: fields.map((field) => field.name), properties };
+  }
+
+  async upsert(collection: string, rows: readonly InsertRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const data = rows.map((row) => ({ ...row, vector: Array.from(row.vector) }));
+    const response = await this.#call('upsert', collection, () => this.#client.upsert({ collection_name: collection, data }));
+    checkStatus(response.status, 'upsert', { collection });
+    return Number(response.upsert_cnt ?? rows.length);
+  }
+
+  async deleteByIds(collection: string, ids: ReadonlyArray<string | number>): Promise<void> {
+    // Deleting by a primary-key list works on every Milvus version (2.3 cannot delete by other fields).
+    for (let start = 0; start < ids.length; start += 1000) {
+      const slice = ids.slice(start, start + 1000);
+      const filter = `id in [${slice.map((id) => (typeof id === 'number' ? String(id) : JSON.stringify(id))).join(',')}]`;
+      const response = await this.#call('delete', collection, () => this.#client.delete({ collection_name: collection, filter }));
+      checkStatus(response.status, 'delete', { collection });
+    }
+  }
+
+  async *queryAll(
+    collection: string,
+    options: { filter?: string; outputFields: readonly string[]; batchSize?: number },
+  ): AsyncIterable<Array<Record<string, unknown>>> {
+    await this.loadCollection(collection);
+    const iterator = await this.#call('query', collection, () =>
+      this.#client.queryIterator({
+        collection_name: collection,
+        ...(options.filter ? { filter: options.filter } : {}),
+        output_fields: [...options.outputFields],
+        batchSize: options.batchSize ?? 1000,
+      }),
+    );
+    try {
+      for await (const batch of iterator as AsyncIterable<Array<Record<string, unknown>>>) yield batch;
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError('store.request', `query on collection "${collection}" at ${this.uri} failed: ${messageOf(error)}`, {
+        cause: error,
+        context: { collection, endpoint: this.uri },
+      });
+    }
   }
 
   /** Loads a collection into memory for search (a no-op when already loaded). */

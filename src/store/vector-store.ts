@@ -4,10 +4,20 @@ export type MetricType = 'IP' | 'COSINE' | 'L2';
 /** Milvus consistency levels. The reference uses `Strong`: a search sees every finished insert. */
 export type ConsistencyLevel = 'Strong' | 'Bounded' | 'Session' | 'Eventually';
 
+/** A scalar field of an explicit schema. `maxLength` (VarChar) counts UTF-8 bytes, as Milvus does. */
+export type ScalarFieldSpec =
+  { name: string; type: 'varchar'; maxLength: number } | { name: string; type: 'int64' } | { name: string; type: 'json' };
+
 /** What {@link VectorStore.createCollection} creates. */
 export interface CollectionSpec {
   name: string;
   dimension: number;
+  /** The primary key `id`: an integer (the reference) or a string of at most `maxLength` bytes. Default: int64. */
+  primaryKey?: { type: 'int64' } | { type: 'varchar'; maxLength: number };
+  /** Declared scalar fields besides `id` and `vector`; anything else goes to the dynamic field. */
+  fields?: readonly ScalarFieldSpec[];
+  /** Collection properties (string key-values) stored with the collection. */
+  properties?: Readonly<Record<string, string>>;
   /** Default: `IP`. */
   metricType?: MetricType;
   /** Default: `Strong`. */
@@ -19,9 +29,9 @@ export interface CollectionSpec {
   description?: string;
 }
 
-/** A row to insert: integer `id`, the `vector`, and any extra fields (e.g. `text`, `source`). */
+/** A row to insert: `id`, the `vector`, and any extra fields (e.g. `text`, `source`). */
 export interface InsertRow {
-  id: number;
+  id: number | string;
   vector: ArrayLike<number>;
   [field: string]: unknown;
 }
@@ -45,6 +55,15 @@ export interface SearchHit {
   entity: Record<string, unknown>;
 }
 
+/** What {@link VectorStore.describeCollection} reports. */
+export interface CollectionInfo {
+  name: string;
+  dimension: number;
+  /** Declared field names, `id` and `vector` included. */
+  fields: string[];
+  properties: Record<string, string>;
+}
+
 /** What a store can do, so pipelines can choose without trying. */
 export interface StoreCapabilities {
   /** `milvus-lite` (a local `.db`) or `milvus-server` (Milvus standalone, cluster, Zilliz Cloud). */
@@ -62,6 +81,19 @@ export interface VectorStore {
   createCollection(spec: CollectionSpec): Promise<void>;
   /** Inserts rows in one call; returns how many were inserted. */
   insert(collection: string, rows: readonly InsertRow[]): Promise<number>;
+  /** Inserts rows, replacing rows with the same `id`; returns how many were written. */
+  upsert(collection: string, rows: readonly InsertRow[]): Promise<number>;
+  /** Deletes rows by primary key. */
+  deleteByIds(collection: string, ids: ReadonlyArray<string | number>): Promise<void>;
+  /** Streams the rows matching `filter` (every row by default) in batches, with `outputFields`. */
+  queryAll(
+    collection: string,
+    options: { filter?: string; outputFields: readonly string[]; batchSize?: number },
+  ): AsyncIterable<Array<Record<string, unknown>>>;
+  /** Schema facts and properties of an existing collection. */
+  describeCollection(name: string): Promise<CollectionInfo>;
+  /** Sets collection properties (kept across restarts). */
+  setProperties(name: string, properties: Readonly<Record<string, string>>): Promise<void>;
   /** Searches each vector; returns one hit list per vector, best first. */
   search(collection: string, vectors: readonly ArrayLike<number>[], options?: SearchOptions): Promise<SearchHit[][]>;
   /**

@@ -91,6 +91,57 @@ export function describeStoreSuite(backend: string, open: () => Promise<MilvusSt
       }
     });
 
+    test('explicit schema: string keys, declared fields, properties, upsert, delete by id and query', async () => {
+      const store = await open();
+      try {
+        const name = 'suite_schema';
+        if (await store.hasCollection(name)) await store.dropCollection(name);
+        await store.createCollection({
+          name,
+          dimension: 2,
+          primaryKey: { type: 'varchar', maxLength: 64 },
+          fields: [
+            { name: 'text', type: 'varchar', maxLength: 1024 },
+            { name: 'position', type: 'int64' },
+            { name: 'metadata', type: 'json' },
+          ],
+          properties: { 'milvus_rag.model': 'test-model' },
+        });
+        const info = await store.describeCollection(name);
+        assert.equal(info.dimension, 2);
+        assert.deepEqual(info.fields, ['id', 'vector', 'text', 'position', 'metadata']);
+        assert.equal(info.properties['milvus_rag.model'], 'test-model');
+
+        const rows = ['a', 'b', 'c'].map((key, index) => ({
+          id: `key-${key}`,
+          vector: [1, index],
+          text: `text ${key}`,
+          position: index,
+          metadata: { page: index + 1 },
+        }));
+        assert.equal(await store.upsert(name, rows), 3);
+        await store.upsert(name, [{ ...rows[0]!, text: 'replaced' }]);
+        assert.equal(await store.count(name), 3, 'an upsert with an existing id replaces the row');
+        await store.deleteByIds(name, ['key-b']);
+        assert.equal(await store.count(name), 2);
+
+        const seen: Array<Record<string, unknown>> = [];
+        for await (const batch of store.queryAll(name, { outputFields: ['id', 'text', 'metadata'], batchSize: 1 })) seen.push(...batch);
+        seen.sort((a, b) => String(a.id).localeCompare(String(b.id)));
+        assert.deepEqual(
+          seen.map((row) => [row.id, row.text, (row.metadata as { page: number }).page]),
+          [
+            ['key-a', 'replaced', 1],
+            ['key-c', 'text c', 3],
+          ],
+        );
+        await store.setProperties(name, { 'milvus_rag.model': 'other' });
+        assert.equal((await store.describeCollection(name)).properties['milvus_rag.model'], 'other');
+      } finally {
+        await store.close();
+      }
+    });
+
     test('drops a collection', async () => {
       const store = await open();
       try {
