@@ -21,6 +21,8 @@ export interface Chunk {
   source: string;
   /** 0-based position of the chunk within its document. */
   position: number;
+  /** The heading path the chunk sits under, outermost first (empty when the splitter knows none). */
+  headings: string[];
   metadata: Record<string, unknown>;
 }
 
@@ -30,6 +32,8 @@ export interface RetrievedChunk {
   distance: number;
   text: string;
   source: string;
+  /** The heading path, joined with " > " (empty when unknown). */
+  headings: string;
   /** Every stored field returned with the hit, including `text` and `source`. */
   entity: Record<string, unknown>;
 }

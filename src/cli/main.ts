@@ -111,25 +111,44 @@ export function buildProgram(): Command {
 
   program
     .command('ingest')
-    .description('load, split, embed and store documents (a folder, a glob or a file)')
+    .description('make a collection match a folder, glob or file: new and changed files are embedded, unchanged ones skipped')
     .argument('<source>', 'folder, glob or file, e.g. ../shared/data/milvus_docs/en/faq')
-    .option('--drop', 'replace the collection if it exists (otherwise a non-empty collection is left untouched)')
+    .option('--drop', 'drop the collection first and rebuild it')
+    .option('--prune', 'delete the chunks of files no longer in the source')
     .addOption(new Option('--splitter <name>', 'how documents are cut into chunks').choices(['seed']))
-    .option('--json', 'print a JSON summary')
-    .action(async (source: string, options: { drop?: boolean; splitter?: string; json?: boolean }) => {
-      const quiet = Boolean(program.opts<GlobalOptions>().quiet);
-      const resolved = await config({ splitter: options.splitter });
-      const result = await withRag(resolved, quiet, (rag, signal) =>
-        rag.ingest(source, { drop: Boolean(options.drop), onProgress: createIngestProgress({ quiet }), signal }),
-      );
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify(result)}\n`);
-      } else {
-        process.stdout.write(
-          `ingested ${result.files} files into "${result.collection}": ${result.inserted} rows inserted, ${result.rows} rows in the collection (model ${result.model}, ${result.dimension} dimensions)\n`,
+    .option('--max-file-size <MiB>', 'largest file read, in MiB (default 16)', positiveInteger)
+    .option('--json', 'print {files, chunks, added, updated, deleted, skipped, failed:[{file, error}], ...}')
+    .action(
+      async (source: string, options: { drop?: boolean; prune?: boolean; splitter?: string; maxFileSize?: number; json?: boolean }) => {
+        const quiet = Boolean(program.opts<GlobalOptions>().quiet) || Boolean(options.json);
+        const resolved = await config({ splitter: options.splitter });
+        const result = await withRag(resolved, quiet, (rag, signal) =>
+          rag.ingest(source, {
+            drop: Boolean(options.drop),
+            prune: Boolean(options.prune),
+            ...(options.maxFileSize === undefined ? {} : { maxFileBytes: options.maxFileSize * 2 ** 20 }),
+            onProgress: createIngestProgress({ quiet }),
+            signal,
+          }),
         );
-      }
-    });
+        for (const failure of result.failed) process.stderr.write(`failed: ${failure.error}\n`);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(result)}\n`);
+        } else {
+          process.stdout.write(
+            `"${result.collection}": ${result.files} files, ${result.chunks} chunks written (${result.added} new), ` +
+              `${result.updated} files updated, ${result.skipped} unchanged, ${result.deleted} chunks deleted, ` +
+              `${result.failed.length} failed; ${result.rows} rows (model ${result.model}, ${result.dimension} dimensions)\n`,
+          );
+          if (result.missing.length > 0 && !options.prune) {
+            process.stderr.write(
+              `${result.missing.length} stored files are not in the source (e.g. ${result.missing[0]}); --prune deletes their chunks\n`,
+            );
+          }
+        }
+        if (result.failed.length > 0) process.exitCode = 1;
+      },
+    );
 
   program
     .command('search')
@@ -217,7 +236,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;

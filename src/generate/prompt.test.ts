@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { RetrievedChunk } from '../types.js';
 import { buildReferenceMessages } from './prompt.js';
 
-const chunk = (text: string): RetrievedChunk => ({ id: 1, distance: 0.5, text, source: 'a.md', entity: {} });
+const chunk = (text: string): RetrievedChunk => ({ id: 1, distance: 0.5, text, source: 'a.md', headings: '', entity: {} });
 
 describe('buildReferenceMessages', () => {
   test('is the reference prompt: context lines joined by newlines in <context>, the question in <question>', () => {

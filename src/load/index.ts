@@ -2,4 +2,11 @@
  * Load: turns a folder, a glob or a file into {@link SourceDocument}s.
  * @module load
  */
-export { type LoadMarkdownOptions, loadMarkdown, readTextDocument, resolveSourcePaths } from './markdown-loader.js';
+export {
+  DEFAULT_MAX_FILE_BYTES,
+  type LoadMarkdownOptions,
+  loadMarkdown,
+  readTextDocument,
+  resolveSourcePaths,
+  sourceOf,
+} from './markdown-loader.js';

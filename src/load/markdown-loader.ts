@@ -70,16 +70,43 @@ export async function loadMarkdown(input: string, options: LoadMarkdownOptions =
   return documents;
 }
 
-/** Reads one file as UTF-8; invalid UTF-8 is an error naming the file, never silently replaced. */
-export async function readTextDocument(file: string, base: string): Promise<SourceDocument> {
+/** The `source` of a file: its path relative to the folder it was loaded from, with POSIX separators. */
+export function sourceOf(file: string, base: string): string {
+  return path.relative(base, file).split(path.sep).join('/') || path.basename(file);
+}
+
+/** Files larger than this are refused unless a larger limit is given. */
+export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads one file as UTF-8 text. Each kind of bad input is a {@link LoadError} naming the file:
+ * unreadable, over `maxBytes`, empty, binary (NUL bytes) or invalid UTF-8 (never silently replaced).
+ */
+export async function readTextDocument(file: string, base: string, options: { maxBytes?: number } = {}): Promise<SourceDocument> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
   let bytes: Buffer;
   try {
+    const info = await stat(file);
+    if (info.size > maxBytes) {
+      throw new LoadError(
+        'load.too-large',
+        `${file} is ${(info.size / 2 ** 20).toFixed(1)} MiB, over the ${(maxBytes / 2 ** 20).toFixed(0)} MiB limit for one file (--max-file-size)`,
+        { context: { file } },
+      );
+    }
     bytes = await readFile(file);
   } catch (error) {
+    if (error instanceof LoadError) throw error;
     throw new LoadError('load.unreadable', `cannot read ${file}: ${messageOf(error)}`, {
       cause: error,
       context: { file },
     });
+  }
+  if (bytes.length === 0 || bytes.toString('utf8').trim() === '') {
+    throw new LoadError('load.empty-file', `${file} is empty`, { context: { file } });
+  }
+  if (bytes.subarray(0, 8192).includes(0)) {
+    throw new LoadError('load.binary', `${file} looks binary (it contains NUL bytes), not text`, { context: { file } });
   }
   let text: string;
   try {
@@ -87,6 +114,5 @@ export async function readTextDocument(file: string, base: string): Promise<Sour
   } catch (error) {
     throw new LoadError('load.invalid-utf8', `${file} is not valid UTF-8 text`, { cause: error, context: { file } });
   }
-  const source = path.relative(base, file).split(path.sep).join('/') || path.basename(file);
-  return { source, text, metadata: { path: file, bytes: bytes.length } };
+  return { source: sourceOf(file, base), text, metadata: { path: file, bytes: bytes.length } };
 }

@@ -1,17 +1,55 @@
+import { createHash } from 'node:crypto';
 import type { Embedder } from '../embed/embedder.js';
-import { StoreError } from '../errors.js';
-import { loadMarkdown } from '../load/markdown-loader.js';
+import { LoadError, StoreError } from '../errors.js';
+import { readTextDocument, resolveSourcePaths, sourceOf } from '../load/markdown-loader.js';
 import type { Splitter } from '../split/splitter.js';
-import type { InsertRow, VectorStore } from '../store/vector-store.js';
+import type { InsertRow, ScalarFieldSpec, VectorStore } from '../store/vector-store.js';
 import type { Chunk } from '../types.js';
 
-/** Progress of an ingest, reported after each batch. */
+/** Version of the collection layout below; stored as the `milvus_rag.schema` property. */
+export const SCHEMA_VERSION = '1';
+/** Milvus' largest VarChar, in UTF-8 bytes: the longest chunk text that can be stored. */
+export const TEXT_MAX_BYTES = 65_535;
+const SOURCE_MAX_BYTES = 2_048;
+const HEADINGS_MAX_BYTES = 4_096;
+
+/**
+ * The explicit schema of a milvus-rag collection. Nothing is inferred from data: `text` is sized
+ * for the longest chunk Milvus can hold, `file_hash` and `file_chunks` let a later run tell an
+ * unchanged, complete file from a changed or half-written one.
+ */
+export const CHUNK_FIELDS: readonly ScalarFieldSpec[] = [
+  { name: 'text', type: 'varchar', maxLength: TEXT_MAX_BYTES },
+  { name: 'source', type: 'varchar', maxLength: SOURCE_MAX_BYTES },
+  { name: 'headings', type: 'varchar', maxLength: HEADINGS_MAX_BYTES },
+  { name: 'position', type: 'int64' },
+  { name: 'file_hash', type: 'varchar', maxLength: 64 },
+  { name: 'file_chunks', type: 'int64' },
+  { name: 'metadata', type: 'json' },
+];
+
+/** Property keys stored on the collection. */
+export const PROPERTY = { schema: 'milvus_rag.schema', model: 'milvus_rag.model', dimension: 'milvus_rag.dimension' } as const;
+
+/**
+ * The primary key of a chunk: the same source, position and text always give the same id, so
+ * writing a chunk twice replaces it instead of duplicating it.
+ */
+export function chunkId(source: string, position: number, text: string): string {
+  return createHash('sha256').update(source).update('\0').update(String(position)).update('\0').update(text).digest('hex').slice(0, 32);
+}
+
+/** Progress of an ingest, reported as files finish. */
 export interface IngestProgress {
-  phase: 'load' | 'embed' | 'done';
+  phase: 'scan' | 'file' | 'done';
+  /** Files found in the source. */
   files: number;
+  /** Files finished (written, skipped or failed). */
+  filesDone: number;
+  /** Chunks embedded and written so far. */
   chunks: number;
-  /** Chunks embedded and inserted so far. */
-  inserted: number;
+  /** The file just finished. */
+  file?: string;
 }
 
 /** Options of {@link ingest}. */
@@ -22,10 +60,14 @@ export interface IngestOptions {
   embedder: Embedder;
   splitter: Splitter;
   collection: string;
-  /** Drop the collection first (the reference pipeline always does). */
+  /** Drop the collection first and rebuild it. */
   drop?: boolean;
-  /** Chunks embedded and inserted per batch. Default: 64. */
+  /** Delete the chunks of files that are no longer in the source, so the collection equals it. */
+  prune?: boolean;
+  /** Chunks embedded and written per batch. Default: 64. */
   batchSize?: number;
+  /** Largest file read. Default: 16 MiB. */
+  maxFileBytes?: number;
   onProgress?: (progress: IngestProgress) => void;
   signal?: AbortSignal;
 }
@@ -33,74 +75,232 @@ export interface IngestOptions {
 /** What {@link ingest} did. */
 export interface IngestResult {
   collection: string;
+  /** Files found in the source. */
   files: number;
+  /** Chunks embedded and written in this run. */
   chunks: number;
-  inserted: number;
-  dimension: number;
+  /** Chunks that were not in the collection before. */
+  added: number;
+  /** Files that were in the collection and changed (their chunks were rewritten). */
+  updated: number;
+  /** Chunks deleted: stale chunks of changed files, and with `prune`, those of removed files. */
+  deleted: number;
+  /** Files unchanged since the last run (same content hash, all chunks present). */
+  skipped: number;
+  /** Files that could not be ingested; what they had stored before is kept. */
+  failed: Array<{ file: string; error: string }>;
+  /** Sources stored in the collection but absent from this source (deleted only with `prune`). */
+  missing: string[];
   model: string;
+  dimension: number;
   /** Rows in the collection afterwards, counted by Milvus. */
   rows: number;
 }
 
+interface StoredFile {
+  hashes: Set<string>;
+  expected: number;
+  ids: string[];
+}
+
 /**
- * The reference ingestion: load files, split them, embed every chunk and insert rows
- * `{id, vector, text, source}` with sequential ids into a new collection.
+ * Makes the collection match the source: load -> split -> embed -> upsert, file by file.
  *
- * An existing, non-empty collection is replaced only with `drop`: without it the ingest stops
- * before writing anything, so running it twice never duplicates rows.
+ * Safe to re-run and to interrupt. A file whose content hash and chunk count match what is stored
+ * is skipped. A changed or half-written file is rewritten: its new chunks are upserted first
+ * (deterministic ids, so no duplicates) and only then its stale chunks deleted, so a crash at
+ * any point loses nothing and the next run finishes the job. A file that fails (unreadable,
+ * binary, empty, too large) is reported and keeps what it had stored.
  */
 export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const { store, embedder, collection, signal } = options;
-  const documents = await loadMarkdown(options.source, signal ? { signal } : {});
-  const chunks: Chunk[] = documents.flatMap((document) => options.splitter.split(document));
-  options.onProgress?.({ phase: 'load', files: documents.length, chunks: chunks.length, inserted: 0 });
+  const { base, files } = await resolveSourcePaths(options.source);
+  if (files.length === 0) {
+    throw new LoadError('load.empty', `no files match ${options.source}`, { context: { file: options.source } });
+  }
+  options.onProgress?.({ phase: 'scan', files: files.length, filesDone: 0, chunks: 0 });
 
-  if (await store.hasCollection(collection)) {
-    if (options.drop) {
-      await store.dropCollection(collection);
-    } else {
-      const rows = await store.count(collection);
-      if (rows > 0) {
-        throw new StoreError(
-          'store.exists',
-          `collection "${collection}" already holds ${rows} rows; nothing was written. Re-run with --drop to replace it, or use another --collection.`,
-          { context: { collection } },
-        );
+  await prepareCollection(store, collection, embedder, Boolean(options.drop));
+  const stored = await readStoredFiles(store, collection);
+
+  const result: IngestResult = {
+    collection,
+    files: files.length,
+    chunks: 0,
+    added: 0,
+    updated: 0,
+    deleted: 0,
+    skipped: 0,
+    failed: [],
+    missing: [],
+    model: embedder.modelId,
+    dimension: embedder.dimension,
+    rows: 0,
+  };
+  const seen = new Set<string>();
+  // Sources of files that failed: what they stored before must survive --prune.
+  const failedSources = new Set<string>();
+  const batchSize = options.batchSize ?? 64;
+  let filesDone = 0;
+
+  for (const file of files) {
+    signal?.throwIfAborted();
+    let chunks: Chunk[];
+    let fileHash: string;
+    let source: string;
+    try {
+      const document = await readTextDocument(file, base, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
+      source = document.source;
+      seen.add(source);
+      fileHash = createHash('sha256').update(document.text).digest('hex');
+      const previous = stored.get(source);
+      if (previous && previous.hashes.size === 1 && previous.hashes.has(fileHash) && previous.ids.length === previous.expected) {
+        result.skipped += 1;
+        options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
+        continue;
       }
-      await store.dropCollection(collection);
+      chunks = options.splitter.split(document);
+      checkChunkSizes(chunks, file);
+    } catch (error) {
+      if (!(error instanceof LoadError)) throw error;
+      result.failed.push({ file, error: error.message });
+      failedSources.add(sourceOf(file, base));
+      options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file });
+      continue;
+    }
+
+    const previous = stored.get(source);
+    const previousIds = new Set(previous?.ids ?? []);
+    const newIds = new Set<string>();
+    for (let start = 0; start < chunks.length; start += batchSize) {
+      signal?.throwIfAborted();
+      const batch = chunks.slice(start, start + batchSize);
+      const vectors = await embedder.encodeDocuments(
+        batch.map((chunk) => chunk.text),
+        signal ? { signal } : {},
+      );
+      const rows: InsertRow[] = batch.map((chunk, index) => {
+        const id = chunkId(source, chunk.position, chunk.text);
+        newIds.add(id);
+        return {
+          id,
+          vector: vectors[index]!,
+          text: chunk.text,
+          source,
+          headings: truncateBytes(chunk.headings.join(' > '), HEADINGS_MAX_BYTES),
+          position: chunk.position,
+          file_hash: fileHash,
+          file_chunks: chunks.length,
+          metadata: chunk.metadata,
+        };
+      });
+      await store.upsert(collection, rows);
+      result.chunks += rows.length;
+    }
+    // Only now that every new chunk is stored are the old ones removed.
+    const stale = [...previousIds].filter((id) => !newIds.has(id));
+    await store.deleteByIds(collection, stale);
+    result.deleted += stale.length;
+    result.added += [...newIds].filter((id) => !previousIds.has(id)).length;
+    if (previous) result.updated += 1;
+    options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
+  }
+
+  for (const [source, previous] of stored) {
+    if (seen.has(source) || failedSources.has(source)) continue;
+    result.missing.push(source);
+    if (options.prune) {
+      await store.deleteByIds(collection, previous.ids);
+      result.deleted += previous.ids.length;
     }
   }
-  await store.createCollection({ name: collection, dimension: embedder.dimension, metricType: 'IP', consistencyLevel: 'Strong' });
+  result.missing.sort();
 
-  const batchSize = options.batchSize ?? 64;
-  let inserted = 0;
-  for (let start = 0; start < chunks.length; start += batchSize) {
-    signal?.throwIfAborted();
-    const batch = chunks.slice(start, start + batchSize);
-    const vectors = await embedder.encodeDocuments(
-      batch.map((chunk) => chunk.text),
-      signal ? { signal } : {},
-    );
-    const rows: InsertRow[] = batch.map((chunk, index) => ({
-      id: start + index,
-      vector: vectors[index]!,
-      text: chunk.text,
-      source: chunk.source,
-    }));
-    inserted += await store.insert(collection, rows);
-    options.onProgress?.({ phase: 'embed', files: documents.length, chunks: chunks.length, inserted });
-  }
   // Sealing the new rows builds their index; unsealed rows are searched by brute force.
   await store.flush(collection);
-  const rows = await store.count(collection);
-  options.onProgress?.({ phase: 'done', files: documents.length, chunks: chunks.length, inserted });
-  return {
-    collection,
-    files: documents.length,
-    chunks: chunks.length,
-    inserted,
+  result.rows = await store.count(collection);
+  options.onProgress?.({ phase: 'done', files: files.length, filesDone, chunks: result.chunks });
+  return result;
+}
+
+/** Creates the collection, or checks that an existing one was made by milvus-rag with the same model. */
+async function prepareCollection(store: VectorStore, name: string, embedder: Embedder, drop: boolean): Promise<void> {
+  if (await store.hasCollection(name)) {
+    if (drop) {
+      await store.dropCollection(name);
+    } else {
+      const info = await store.describeCollection(name);
+      if (info.properties[PROPERTY.schema] !== SCHEMA_VERSION) {
+        throw new StoreError(
+          'store.foreign-collection',
+          `collection "${name}" was not created by milvus-rag (schema ${SCHEMA_VERSION}); nothing was changed. ` +
+            'Re-run with --drop to rebuild it, or use another --collection.',
+          { context: { collection: name } },
+        );
+      }
+      const storedModel = info.properties[PROPERTY.model] ?? 'unknown';
+      if (storedModel !== embedder.modelId || info.dimension !== embedder.dimension) {
+        throw new StoreError(
+          'store.model-mismatch',
+          `collection "${name}" holds embeddings of model ${storedModel} (${info.dimension} dimensions), ` +
+            `but this run embeds with ${embedder.modelId} (${embedder.dimension} dimensions); nothing was changed. ` +
+            'Use the same model, another --collection, or --drop to rebuild the collection.',
+          { context: { collection: name, model: embedder.modelId } },
+        );
+      }
+      return;
+    }
+  }
+  await store.createCollection({
+    name,
     dimension: embedder.dimension,
-    model: embedder.modelId,
-    rows,
-  };
+    metricType: 'IP',
+    consistencyLevel: 'Strong',
+    primaryKey: { type: 'varchar', maxLength: 64 },
+    fields: CHUNK_FIELDS,
+    properties: {
+      [PROPERTY.schema]: SCHEMA_VERSION,
+      [PROPERTY.model]: embedder.modelId,
+      [PROPERTY.dimension]: String(embedder.dimension),
+    },
+  });
+}
+
+/** What the collection holds, file by file: content hashes, expected chunk count and ids. */
+async function readStoredFiles(store: VectorStore, collection: string): Promise<Map<string, StoredFile>> {
+  const files = new Map<string, StoredFile>();
+  for await (const batch of store.queryAll(collection, { outputFields: ['id', 'source', 'file_hash', 'file_chunks'] })) {
+    for (const row of batch) {
+      const source = String(row.source);
+      let entry = files.get(source);
+      if (!entry) {
+        entry = { hashes: new Set(), expected: Number(row.file_chunks), ids: [] };
+        files.set(source, entry);
+      }
+      entry.hashes.add(String(row.file_hash));
+      entry.ids.push(String(row.id));
+    }
+  }
+  return files;
+}
+
+function checkChunkSizes(chunks: readonly Chunk[], file: string): void {
+  for (const chunk of chunks) {
+    const bytes = Buffer.byteLength(chunk.text, 'utf8');
+    if (bytes > TEXT_MAX_BYTES) {
+      throw new LoadError(
+        'load.chunk-too-large',
+        `${file}: chunk ${chunk.position} is ${bytes} bytes, over Milvus' ${TEXT_MAX_BYTES}-byte text limit; use a splitter with a smaller chunk size`,
+        { context: { file } },
+      );
+    }
+  }
+}
+
+/** Cuts a string to at most `limit` UTF-8 bytes without splitting a character. */
+function truncateBytes(text: string, limit: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= limit) return text;
+  let cut = text.slice(0, limit);
+  while (Buffer.byteLength(cut, 'utf8') > limit) cut = cut.slice(0, -1);
+  return cut;
 }

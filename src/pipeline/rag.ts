@@ -99,7 +99,13 @@ export class MilvusRag {
   /** Loads, splits, embeds and stores a folder, glob or file. */
   ingest(
     source: string,
-    options: { drop?: boolean; onProgress?: (progress: IngestProgress) => void; signal?: AbortSignal } = {},
+    options: {
+      drop?: boolean;
+      prune?: boolean;
+      maxFileBytes?: number;
+      onProgress?: (progress: IngestProgress) => void;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<IngestResult> {
     return ingest({
       source,

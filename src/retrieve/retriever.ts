@@ -27,7 +27,7 @@ export class Retriever {
     const [vector] = await this.embedder.encodeQueries([query], options.signal ? { signal: options.signal } : {});
     const [hits = []] = await this.store.search(this.collection, [vector!], {
       limit: options.limit ?? 3,
-      outputFields: ['text', 'source'],
+      outputFields: ['text', 'source', 'headings'],
       ...(options.filter ? { filter: options.filter } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -36,6 +36,7 @@ export class Retriever {
       distance: hit.distance,
       text: String(hit.entity.text ?? ''),
       source: String(hit.entity.source ?? ''),
+      headings: String(hit.entity.headings ?? ''),
       entity: hit.entity,
     }));
   }

@@ -20,6 +20,7 @@ export class SeedSplitter implements Splitter {
       text,
       source: document.source,
       position,
+      headings: [],
       metadata: {},
     }));
   }

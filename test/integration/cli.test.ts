@@ -21,9 +21,11 @@ describe('milvus-rag CLI', () => {
   before(async () => {
     const result = await runCli([...common, 'ingest', FAQ_DIR, '--drop', '--json']);
     assert.equal(result.code, 0, result.stderr);
-    const summary = JSON.parse(result.stdout) as { files: number; chunks: number; inserted: number; rows: number; dimension: number };
-    assert.deepEqual([summary.files, summary.chunks, summary.inserted, summary.rows, summary.dimension], [4, 72, 72, 72, 384]);
-    assert.match(result.stderr, /loaded 4 files, 72 chunks/, 'progress goes to stderr');
+    const summary = JSON.parse(result.stdout) as { files: number; chunks: number; added: number; rows: number; dimension: number };
+    assert.deepEqual([summary.files, summary.chunks, summary.added, summary.rows, summary.dimension], [4, 72, 72, 72, 384]);
+    const progress = await runCli([...common, 'ingest', FAQ_DIR]);
+    assert.match(progress.stderr, /found 4 files/, 'progress goes to stderr');
+    assert.match(progress.stdout, /4 unchanged/);
   });
 
   test('search --json prints [{id, distance, text, source}] best first', async () => {
@@ -38,11 +40,14 @@ describe('milvus-rag CLI', () => {
     assert.equal(hits[0]!.source, 'product_faq.md');
   });
 
-  test('ingest again without --drop writes nothing and says how to replace; the 72 rows stay', async () => {
-    const again = await runCli([...common, 'ingest', FAQ_DIR]);
-    assert.equal(again.code, 1);
-    assert.match(again.stderr, /already holds 72 rows; nothing was written/);
-    assert.match(again.stderr, /--drop/);
+  test('ingest again skips the unchanged files: nothing embedded, nothing duplicated', async () => {
+    const again = await runCli([...common, 'ingest', FAQ_DIR, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    const summary = JSON.parse(again.stdout) as Record<string, unknown>;
+    assert.deepEqual(
+      [summary.files, summary.chunks, summary.added, summary.updated, summary.deleted, summary.skipped, summary.failed, summary.rows],
+      [4, 0, 0, 0, 0, 4, [], 72],
+    );
     const all = await runCli([...common, 'search', 'milvus', '--limit', '500', '--json']);
     assert.equal((JSON.parse(all.stdout) as JsonHit[]).length, 72);
   });

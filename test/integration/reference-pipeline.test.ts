@@ -49,13 +49,14 @@ describe('the reference pipeline, reproduced in TypeScript', () => {
     ]);
     assert.equal(python.chunks, 72);
     assert.equal(ours.ingested.chunks, 72);
-    assert.equal(ours.ingested.inserted, 72);
+    assert.equal(ours.ingested.added, 72);
     assert.equal(ours.ingested.rows, 72, 'Milvus counts 72 rows');
     assert.equal(ours.hits.length, 3);
     ours.hits.forEach((hit, rank) => {
       const expected = python.hits[rank]!;
-      assert.equal(hit.id, expected.id, `rank ${rank + 1}: same chunk id`);
-      assert.equal(hit.text, expected.text, `rank ${rank + 1}: same text`);
+      // Ids differ by design (the reference numbers rows 0..71; milvus-rag hashes source, position
+      // and text), so chunks are matched by their text.
+      assert.equal(hit.text, expected.text, `rank ${rank + 1}: same chunk`);
       assert.ok(Math.abs(hit.distance - expected.distance) < 1e-3, `rank ${rank + 1}: ${hit.distance} vs ${expected.distance}`);
     });
     // The two chunks that also head the reference model's answer.
