@@ -65,7 +65,7 @@ async function measureReference(glob: string, uri: string): Promise<Measure> {
 }
 
 async function measureMilvusRag(folder: string, uri: string): Promise<Measure> {
-  const config = await loadConfig({ cwd: ROOT, env: {}, flags: { uri, embedding: { modelPath: TEST_MODEL_PATH } } });
+  const config = await loadConfig({ cwd: ROOT, env: {}, flags: { uri, splitter: 'seed', embedding: { modelPath: TEST_MODEL_PATH } } });
   const rag = await MilvusRag.open(config);
   try {
     const started = performance.now();

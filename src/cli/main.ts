@@ -34,6 +34,12 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
+function nonNegativeInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError('must be a whole number, 0 or more');
+  return parsed;
+}
+
 /** Flags in the config schema's shape (undefined values are ignored by loadConfig). */
 function flagsToConfig(options: GlobalOptions, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -76,12 +82,13 @@ function printHits(hits: readonly RetrievedChunk[]): void {
       .filter((line) => line !== '')
       .slice(0, 3)
       .join('\n    ');
-    process.stdout.write(`${index + 1}. [${hit.distance.toFixed(4)}] ${hit.source}\n    ${preview}\n\n`);
+    const where = hit.headings ? `${hit.source} > ${hit.headings}` : hit.source;
+    process.stdout.write(`${index + 1}. [${hit.distance.toFixed(4)}] ${where}\n    ${preview}\n\n`);
   });
 }
 
 function hitsToJson(hits: readonly RetrievedChunk[]) {
-  return hits.map((hit) => ({ id: hit.id, distance: hit.distance, text: hit.text, source: hit.source }));
+  return hits.map((hit) => ({ id: hit.id, distance: hit.distance, text: hit.text, source: hit.source, headings: hit.headings }));
 }
 
 export function buildProgram(): Command {
@@ -115,7 +122,14 @@ export function buildProgram(): Command {
     .argument('<source>', 'folder, glob or file, e.g. ../shared/data/milvus_docs/en/faq')
     .option('--drop', 'drop the collection first and rebuild it')
     .option('--prune', 'delete the chunks of files no longer in the source')
-    .addOption(new Option('--splitter <name>', 'how documents are cut into chunks').choices(['seed']))
+    .addOption(
+      new Option('--splitter <name>', 'markdown (default: headings, token budget, overlap) or seed (the reference split on "# ")').choices([
+        'markdown',
+        'seed',
+      ]),
+    )
+    .option('--chunk-size <tokens>', 'largest chunk, in tokens (markdown splitter; default 256)', positiveInteger)
+    .option('--chunk-overlap <tokens>', 'tokens shared by consecutive chunks (markdown splitter; default 32)', nonNegativeInteger)
     .option('--max-file-size <MiB>', 'largest file read, in MiB (default 16)', positiveInteger)
     .option('--json', 'print {files, chunks, added, updated, deleted, skipped, failed:[{file, error}], ...}')
     .action(
@@ -156,7 +170,7 @@ export function buildProgram(): Command {
     .argument('<query>')
     .option('--limit <n>', 'number of chunks', positiveInteger)
     .option('--filter <expr>', 'Milvus filter expression, e.g. \'source like "faq/%"\'')
-    .option('--json', 'print [{id, distance, text, source}]')
+    .option('--json', 'print [{id, distance, text, source, headings}]')
     .action(async (query: string, options: { limit?: number; filter?: string; json?: boolean }) => {
       const quiet = Boolean(program.opts<GlobalOptions>().quiet);
       const resolved = await config({ search: { limit: options.limit } });

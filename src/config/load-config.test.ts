@@ -7,11 +7,12 @@ import { ConfigError } from '../errors.js';
 import { loadConfig } from './load-config.js';
 
 describe('loadConfig', () => {
-  test('defaults reproduce the reference pipeline and need no endpoint', async () => {
+  test('defaults: the reference store, collection, model and top 3; markdown chunks; no endpoint needed', async () => {
     const config = await loadConfig({ cwd: await tempDir(), env: {} });
     assert.equal(config.uri, './milvus_demo.db');
     assert.equal(config.collection, 'my_rag_collection');
-    assert.equal(config.splitter, 'seed');
+    assert.equal(config.splitter, 'markdown');
+    assert.deepEqual([config.chunkSize, config.chunkOverlap], [256, 32]);
     assert.equal(config.embedding.model, 'paraphrase-albert-small-v2');
     assert.equal(config.search.limit, 3);
     assert.equal(config.llm.baseURL, undefined);

@@ -20,7 +20,12 @@ export const configSchema = z
       .default('my_rag_collection'),
     /** Python interpreter with milvus-lite. Env: MILVUS_RAG_PYTHON. */
     python: z.string().optional(),
-    splitter: z.enum(['seed']).default('seed'),
+    /** `markdown` (headings, token budget, overlap) or `seed` (the reference's split on "# "). */
+    splitter: z.enum(['markdown', 'seed']).default('markdown'),
+    /** Largest chunk in tokens (markdown splitter); capped at the embedding model's limit. */
+    chunkSize: z.number().int().positive().max(8192).default(256),
+    /** Tokens shared by consecutive chunks of a section (markdown splitter). */
+    chunkOverlap: z.number().int().min(0).default(32),
     embedding: z
       .object({
         /** A preset name. Env: MILVUS_RAG_MODEL. */

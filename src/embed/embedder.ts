@@ -14,6 +14,10 @@ export interface Embedder {
   readonly dimension: number;
   /** The largest number of texts one model call takes; callers may pass more. */
   readonly maxBatchSize: number;
+  /** Tokens the model reads at most per text; longer texts are truncated. */
+  readonly maxLength?: number;
+  /** Counts a text's tokens as the model sees them, special tokens included. */
+  countTokens?(text: string): number;
   encodeDocuments(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]>;
   encodeQueries(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]>;
   /** Frees the model. */

@@ -166,6 +166,10 @@ export class OnnxEmbedder implements Embedder {
     await this.#session.release();
   }
 
+  countTokens(text: string): number {
+    return this.#tokenizer.encode(text, { add_special_tokens: true }).ids.length;
+  }
+
   /** Tokenizes one text, truncating the text (not the special tokens) to {@link maxLength}. */
   tokenize(text: string): Encoded {
     const full = this.#tokenizer.encode(text, { add_special_tokens: true, return_token_type_ids: true });

@@ -111,10 +111,25 @@ export class MilvusRag {
       source,
       store: this.store,
       embedder: this.embedder,
-      splitter: createSplitter(this.config.splitter),
+      splitter: this.createSplitter(),
       collection: this.config.collection,
       batchSize: Math.max(this.config.embedding.batchSize, 64),
       ...options,
+    });
+  }
+
+  /**
+   * The configured splitter. The markdown splitter counts tokens with the embedding model's own
+   * tokenizer and never makes chunks longer than the model reads.
+   */
+  createSplitter() {
+    const embedder = this.embedder;
+    const limit = embedder.maxLength ?? Number.POSITIVE_INFINITY;
+    const chunkSize = Math.min(this.config.chunkSize, limit);
+    return createSplitter(this.config.splitter, {
+      chunkSize,
+      chunkOverlap: Math.min(this.config.chunkOverlap, Math.floor(chunkSize / 2)),
+      ...(embedder.countTokens ? { countTokens: (text: string) => embedder.countTokens!(text) } : {}),
     });
   }
 

@@ -38,6 +38,6 @@ describe('SeedSplitter (the reference: Python str.split("# "))', () => {
   });
 
   test('an unknown splitter name is a config error listing the known ones', () => {
-    assert.throws(() => createSplitter('nope'), /unknown splitter "nope"; use one of: seed/);
+    assert.throws(() => createSplitter('nope'), /unknown splitter "nope"; use one of: markdown, seed/);
   });
 });

@@ -19,11 +19,11 @@ interface JsonHit {
 
 describe('milvus-rag CLI', () => {
   before(async () => {
-    const result = await runCli([...common, 'ingest', FAQ_DIR, '--drop', '--json']);
+    const result = await runCli([...common, 'ingest', FAQ_DIR, '--splitter', 'seed', '--drop', '--json']);
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout) as { files: number; chunks: number; added: number; rows: number; dimension: number };
     assert.deepEqual([summary.files, summary.chunks, summary.added, summary.rows, summary.dimension], [4, 72, 72, 72, 384]);
-    const progress = await runCli([...common, 'ingest', FAQ_DIR]);
+    const progress = await runCli([...common, 'ingest', FAQ_DIR, '--splitter', 'seed']);
     assert.match(progress.stderr, /found 4 files/, 'progress goes to stderr');
     assert.match(progress.stdout, /4 unchanged/);
   });
@@ -33,7 +33,7 @@ describe('milvus-rag CLI', () => {
     assert.equal(result.code, 0, result.stderr);
     const hits = JSON.parse(result.stdout) as JsonHit[];
     assert.equal(hits.length, 3);
-    for (const hit of hits) assert.deepEqual(Object.keys(hit).sort(), ['distance', 'id', 'source', 'text']);
+    for (const hit of hits) assert.deepEqual(Object.keys(hit).sort(), ['distance', 'headings', 'id', 'source', 'text']);
     assert.ok(hits[0]!.text.trim().startsWith('Where does Milvus store data?'));
     assert.ok(hits[1]!.text.trim().startsWith('How does Milvus flush data?'));
     assert.ok(hits[0]!.distance >= hits[1]!.distance && hits[1]!.distance >= hits[2]!.distance);
@@ -41,7 +41,7 @@ describe('milvus-rag CLI', () => {
   });
 
   test('ingest again skips the unchanged files: nothing embedded, nothing duplicated', async () => {
-    const again = await runCli([...common, 'ingest', FAQ_DIR, '--json']);
+    const again = await runCli([...common, 'ingest', FAQ_DIR, '--splitter', 'seed', '--json']);
     assert.equal(again.code, 0, again.stderr);
     const summary = JSON.parse(again.stdout) as Record<string, unknown>;
     assert.deepEqual(

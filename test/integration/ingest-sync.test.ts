@@ -145,7 +145,9 @@ describe('ingest keeps the collection equal to the folder', () => {
     }
     const uri = path.join(folder, 'killed.db');
     const args = ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), '--uri', uri, '--model-path', TEST_MODEL_PATH];
-    const child = spawn(process.execPath, [...args, 'ingest', docs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The expected ids above come from the seed splitter.
+    const ingestArgs = ['ingest', docs, '--splitter', 'seed'];
+    const child = spawn(process.execPath, [...args, ...ingestArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     const killed = new Promise<void>((resolve) => {
       child.stderr.on('data', (data: Buffer) => {
@@ -166,7 +168,7 @@ describe('ingest keeps the collection equal to the folder', () => {
     let again: { code: number | null; stdout: string; stderr: string } = { code: null, stdout: '', stderr: '' };
     for (let attempt = 0; attempt < 20; attempt++) {
       again = await new Promise((resolve) => {
-        const rerun = spawn(process.execPath, [...args, 'ingest', docs, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        const rerun = spawn(process.execPath, [...args, ...ingestArgs, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
         rerun.stdout.on('data', (data: Buffer) => (out += data.toString()));

@@ -26,8 +26,8 @@ async function runPythonReference(model: string, uri: string): Promise<Reference
   return JSON.parse(stdout) as ReferenceRun;
 }
 
-async function runMilvusRag(uri: string, embedding: Record<string, unknown>) {
-  const config = await loadConfig({ cwd: await tempDir(), env: {}, flags: { uri, embedding } });
+async function runMilvusRag(uri: string, embedding: Record<string, unknown>, splitter = 'seed') {
+  const config = await loadConfig({ cwd: await tempDir(), env: {}, flags: { uri, embedding, splitter } });
   const rag = await MilvusRag.open(config);
   try {
     const ingested = await rag.ingest(FAQ_DIR, { drop: true });
@@ -63,6 +63,15 @@ describe('the reference pipeline, reproduced in TypeScript', () => {
     assert.ok(ours.hits[0]!.text.trim().startsWith('Where does Milvus store data?'), ours.hits[0]!.text.slice(0, 60));
     assert.ok(ours.hits[1]!.text.trim().startsWith('How does Milvus flush data?'), ours.hits[1]!.text.slice(0, 60));
     assert.equal(ours.hits[0]!.source, 'product_faq.md');
+  });
+
+  test('the default markdown chunks answer the reference question from the right section, with its heading path', async () => {
+    const ours = await runMilvusRag(path.join(await tempDir(), 'markdown.db'), { modelPath: TEST_MODEL_PATH }, 'markdown');
+    // 68 sections-or-parts: no front-matter-only or empty pieces, unlike seed's 72.
+    assert.equal(ours.ingested.chunks, 68);
+    assert.equal(ours.hits[0]!.headings, 'Product FAQ > Where does Milvus store data?');
+    assert.equal(ours.hits[0]!.source, 'product_faq.md');
+    assert.doesNotMatch(ours.hits[0]!.text, /^---/, 'front matter is not embedded');
   });
 
   const referenceModel = referenceModelPath();
