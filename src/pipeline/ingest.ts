@@ -6,6 +6,9 @@ import type { Splitter } from '../split/splitter.js';
 import type { InsertRow, ScalarFieldSpec, VectorStore } from '../store/vector-store.js';
 import type { Chunk } from '../types.js';
 
+/** Files a folder is scanned for: Markdown (front matter becomes metadata) and plain text. */
+export const TEXT_EXTENSIONS = ['.md', '.mdx', '.markdown', '.txt'] as const;
+
 /** Version of the collection layout below; stored as the `milvus_rag.schema` property. */
 export const SCHEMA_VERSION = '1';
 /** Milvus' largest VarChar, in UTF-8 bytes: the longest chunk text that can be stored. */
@@ -114,7 +117,7 @@ interface StoredFile {
  */
 export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const { store, embedder, collection, signal } = options;
-  const { base, files } = await resolveSourcePaths(options.source);
+  const { base, files } = await resolveSourcePaths(options.source, TEXT_EXTENSIONS);
   if (files.length === 0) {
     throw new LoadError('load.empty', `no files match ${options.source}`, { context: { file: options.source } });
   }

@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import { OnnxEmbedder } from '../../src/embed/onnx-embedder.js';
 import { StoreError } from '../../src/errors.js';
 import { chunkId, ingest, type IngestResult } from '../../src/pipeline/ingest.js';
+import { MarkdownSplitter } from '../../src/split/markdown-splitter.js';
 import { SeedSplitter } from '../../src/split/seed-splitter.js';
 import { createMilvusStore, type MilvusStore } from '../../src/store/milvus-store.js';
 import { ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
@@ -66,6 +67,30 @@ describe('ingest keeps the collection equal to the folder', () => {
       const rows = await storedRows(store, 'docs');
       assert.deepEqual([...new Set(rows.map((row) => row.source))].sort(), ['b.md', 'renamed.md']);
       assert.equal(new Set(rows.map((row) => row.id)).size, rows.length, 'no duplicate ids');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a folder gives its .md, .mdx, .markdown and .txt files; front matter is metadata, not text', async () => {
+    const folder = await tempDir();
+    const docs = path.join(folder, 'docs');
+    await mkdir(docs);
+    await writeFile(path.join(docs, 'page.mdx'), '---\ntitle: Page\n---\n# Page\n\nMDX body.\n');
+    await writeFile(path.join(docs, 'notes.txt'), 'Plain notes.\n\nSecond paragraph.\n');
+    await writeFile(path.join(docs, 'readme.markdown'), '# Readme\n\nText.\n');
+    await writeFile(path.join(docs, 'image.png'), Buffer.from([0x89, 0x50]));
+    const store = await createMilvusStore({ uri: path.join(folder, 'formats.db') });
+    try {
+      const result = await ingest({ source: docs, store, embedder, splitter: new MarkdownSplitter(), collection: 'docs' });
+      assert.deepEqual([result.files, result.failed.length], [3, 0]);
+      const rows: Array<Record<string, unknown>> = [];
+      for await (const batch of store.queryAll('docs', { outputFields: ['source', 'text', 'headings', 'metadata'] })) rows.push(...batch);
+      const page = rows.find((row) => row.source === 'page.mdx')!;
+      assert.equal(page.text, '# Page\n\nMDX body.');
+      assert.equal(page.headings, 'Page');
+      assert.deepEqual((page.metadata as { frontMatter: unknown }).frontMatter, { title: 'Page' });
+      assert.deepEqual(rows.map((row) => row.source).sort(), ['notes.txt', 'page.mdx', 'readme.markdown']);
     } finally {
       await store.close();
     }
