@@ -148,15 +148,14 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
 
   for (const file of files) {
     signal?.throwIfAborted();
+    const source = sourceOf(file, base);
+    const previous = stored.get(source);
     let chunks: Chunk[];
     let fileHash: string;
-    let source: string;
     try {
       const document = await readTextDocument(file, base, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
-      source = document.source;
       seen.add(source);
       fileHash = createHash('sha256').update(document.text).digest('hex');
-      const previous = stored.get(source);
       if (previous && previous.hashes.size === 1 && previous.hashes.has(fileHash) && previous.ids.length === previous.expected) {
         result.skipped += 1;
         options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
@@ -167,12 +166,11 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     } catch (error) {
       if (!(error instanceof LoadError)) throw error;
       result.failed.push({ file, error: error.message });
-      failedSources.add(sourceOf(file, base));
+      failedSources.add(source);
       options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file });
       continue;
     }
 
-    const previous = stored.get(source);
     const previousIds = new Set(previous?.ids ?? []);
     const newIds = new Set<string>();
     for (let start = 0; start < chunks.length; start += batchSize) {
