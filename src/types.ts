@@ -9,8 +9,10 @@ export interface SourceDocument {
   source: string;
   /** The document's full text. */
   text: string;
-  /** Loader-specific metadata (e.g. the absolute path, the file's size). */
+  /** Loader-specific metadata (e.g. where it was read from, its size, an HTML page's `title`). */
   metadata: Record<string, unknown>;
+  /** A PDF's text page by page (1-based page numbers); `text` is then the pages joined. */
+  pages?: Array<{ page: number; text: string }>;
 }
 
 /** A piece of a document small enough to embed and retrieve on its own. */

@@ -118,8 +118,11 @@ export function buildProgram(): Command {
 
   program
     .command('ingest')
-    .description('make a collection match a folder, glob or file: new and changed files are embedded, unchanged ones skipped')
-    .argument('<source>', 'folder, glob or file, e.g. ../shared/data/milvus_docs/en/faq')
+    .description(
+      'make a collection match a folder, glob, file, .zip or URL (.md .mdx .markdown .txt .html .pdf): new and changed files are embedded, unchanged ones skipped',
+    )
+    .argument('<source>', 'folder, glob, file, .zip or http(s) URL, e.g. ../shared/data/milvus_docs/en/faq')
+    .option('--include <glob>', "documents to take from a folder or zip, e.g. 'en/faq/*.md' (sources are relative to en/faq)")
     .option('--drop', 'drop the collection first and rebuild it')
     .option('--prune', 'delete the chunks of files no longer in the source')
     .addOption(
@@ -133,11 +136,15 @@ export function buildProgram(): Command {
     .option('--max-file-size <MiB>', 'largest file read, in MiB (default 16)', positiveInteger)
     .option('--json', 'print {files, chunks, added, updated, deleted, skipped, failed:[{file, error}], ...}')
     .action(
-      async (source: string, options: { drop?: boolean; prune?: boolean; splitter?: string; maxFileSize?: number; json?: boolean }) => {
+      async (
+        source: string,
+        options: { include?: string; drop?: boolean; prune?: boolean; splitter?: string; maxFileSize?: number; json?: boolean },
+      ) => {
         const quiet = Boolean(program.opts<GlobalOptions>().quiet) || Boolean(options.json);
         const resolved = await config({ splitter: options.splitter });
         const result = await withRag(resolved, quiet, (rag, signal) =>
           rag.ingest(source, {
+            ...(options.include === undefined ? {} : { include: options.include }),
             drop: Boolean(options.drop),
             prune: Boolean(options.prune),
             ...(options.maxFileSize === undefined ? {} : { maxFileBytes: options.maxFileSize * 2 ** 20 }),

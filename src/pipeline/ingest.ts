@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Embedder } from '../embed/embedder.js';
 import { LoadError, StoreError } from '../errors.js';
-import { readTextDocument, resolveSourcePaths, sourceOf } from '../load/markdown-loader.js';
+import { openSource } from '../load/document-source.js';
+import { DOCUMENT_EXTENSIONS, readDocument } from '../load/parse-document.js';
+import { splitDocument } from '../split/split-document.js';
 import type { Splitter } from '../split/splitter.js';
+import type { SourceEntry } from '../load/document-source.js';
 import type { InsertRow, ScalarFieldSpec, VectorStore } from '../store/vector-store.js';
 import type { Chunk } from '../types.js';
-
-/** Files a folder is scanned for: Markdown (front matter becomes metadata) and plain text. */
-export const TEXT_EXTENSIONS = ['.md', '.mdx', '.markdown', '.txt'] as const;
 
 /** Version of the collection layout below; stored as the `milvus_rag.schema` property. */
 export const SCHEMA_VERSION = '1';
@@ -57,8 +57,10 @@ export interface IngestProgress {
 
 /** Options of {@link ingest}. */
 export interface IngestOptions {
-  /** A folder, a glob or a file. */
+  /** A folder, a glob, a file, a `.zip`, or an `http(s)://` URL of a zip or a document. */
   source: string;
+  /** A glob selecting documents inside a folder or zip (e.g. `en/faq/*.md`); sources are relative to its static part. */
+  include?: string;
   store: VectorStore;
   embedder: Embedder;
   splitter: Splitter;
@@ -116,10 +118,23 @@ interface StoredFile {
  * binary, empty, too large) is reported and keeps what it had stored.
  */
 export async function ingest(options: IngestOptions): Promise<IngestResult> {
+  const { signal } = options;
+  const opened = await openSource(options.source, {
+    extensions: DOCUMENT_EXTENSIONS,
+    ...(options.include === undefined ? {} : { include: options.include }),
+    ...(signal ? { signal } : {}),
+  });
+  try {
+    return await ingestEntries(options, opened.entries, opened.label);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function ingestEntries(options: IngestOptions, files: readonly SourceEntry[], label: string): Promise<IngestResult> {
   const { store, embedder, collection, signal } = options;
-  const { base, files } = await resolveSourcePaths(options.source, TEXT_EXTENSIONS);
   if (files.length === 0) {
-    throw new LoadError('load.empty', `no files match ${options.source}`, { context: { file: options.source } });
+    throw new LoadError('load.empty', `no documents match ${label}`, { context: { file: label } });
   }
   options.onProgress?.({ phase: 'scan', files: files.length, filesDone: 0, chunks: 0 });
 
@@ -148,12 +163,12 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
 
   for (const file of files) {
     signal?.throwIfAborted();
-    const source = sourceOf(file, base);
+    const { source } = file;
     const previous = stored.get(source);
     let chunks: Chunk[];
     let fileHash: string;
     try {
-      const document = await readTextDocument(file, base, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
+      const document = await readDocument(file, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
       seen.add(source);
       fileHash = createHash('sha256').update(document.text).digest('hex');
       if (previous && previous.hashes.size === 1 && previous.hashes.has(fileHash) && previous.ids.length === previous.expected) {
@@ -161,13 +176,13 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
         options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
         continue;
       }
-      chunks = options.splitter.split(document);
-      checkChunkSizes(chunks, file);
+      chunks = splitDocument(options.splitter, document);
+      checkChunkSizes(chunks, file.location);
     } catch (error) {
       if (!(error instanceof LoadError)) throw error;
-      result.failed.push({ file, error: error.message });
+      result.failed.push({ file: file.location, error: error.message });
       failedSources.add(source);
-      options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file });
+      options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
       continue;
     }
 

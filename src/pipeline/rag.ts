@@ -96,10 +96,11 @@ export class MilvusRag {
     }
   }
 
-  /** Loads, splits, embeds and stores a folder, glob or file. */
+  /** Makes the collection match a folder, glob, file, `.zip` or URL (see {@link ingest}). */
   ingest(
     source: string,
     options: {
+      include?: string;
       drop?: boolean;
       prune?: boolean;
       maxFileBytes?: number;

@@ -10,6 +10,7 @@ import type { Splitter } from './splitter.js';
 
 export { MarkdownSplitter, type MarkdownSplitterOptions } from './markdown-splitter.js';
 export { SeedSplitter } from './seed-splitter.js';
+export { splitDocument } from './split-document.js';
 export type { Splitter } from './splitter.js';
 
 /** The names accepted by `--splitter`. */

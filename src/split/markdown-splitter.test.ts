@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { FAQ_DIR, TEST_MODEL_PATH } from '../../test/helpers/paths.js';
 import { OnnxEmbedder } from '../embed/onnx-embedder.js';
-import { loadMarkdown } from '../load/markdown-loader.js';
+import { loadMarkdown } from '../load/load-documents.js';
 import { MarkdownSplitter } from './markdown-splitter.js';
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FAQ_DIR } from '../../test/helpers/paths.js';
-import { loadMarkdown } from '../load/markdown-loader.js';
+import { loadMarkdown } from '../load/load-documents.js';
 import { createSplitter } from './index.js';
 import { SeedSplitter } from './seed-splitter.js';
 

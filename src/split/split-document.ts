@@ -1,0 +1,22 @@
+import type { Chunk, SourceDocument } from '../types.js';
+import type { Splitter } from './splitter.js';
+
+/**
+ * Splits a document with any splitter, adding what the splitter cannot know: a paged document
+ * (PDF) is split page by page, so no chunk straddles two pages and each carries
+ * `metadata.page`; a page `title` (HTML) is carried into every chunk. Positions run across the
+ * whole document.
+ */
+export function splitDocument(splitter: Splitter, document: SourceDocument): Chunk[] {
+  const carried: Record<string, unknown> = typeof document.metadata.title === 'string' ? { title: document.metadata.title } : {};
+  const parts = document.pages
+    ? document.pages.map((page) => ({ text: page.text, extra: { ...carried, page: page.page } }))
+    : [{ text: document.text, extra: carried }];
+  const chunks: Chunk[] = [];
+  for (const part of parts) {
+    for (const chunk of splitter.split({ source: document.source, text: part.text, metadata: document.metadata })) {
+      chunks.push({ ...chunk, position: chunks.length, metadata: { ...part.extra, ...chunk.metadata } });
+    }
+  }
+  return chunks;
+}

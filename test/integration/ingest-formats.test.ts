@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { OnnxEmbedder } from '../../src/embed/onnx-embedder.js';
+import { ingest } from '../../src/pipeline/ingest.js';
+import { MarkdownSplitter } from '../../src/split/markdown-splitter.js';
+import { createMilvusStore, type MilvusStore } from '../../src/store/milvus-store.js';
+import { runCli } from '../helpers/cli.js';
+import { writePdf, writeZip } from '../helpers/documents.js';
+import { FAQ_DIR, REFERENCE_QUESTION, SHARED, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
+
+const embedder = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH });
+after(() => embedder.close());
+const REFERENCE_ZIP = path.join(SHARED, 'data', 'milvus_docs_2.4.x_en.zip');
+
+async function rowsOf(store: MilvusStore, collection: string) {
+  const rows: Array<Record<string, unknown>> = [];
+  const outputFields = ['id', 'source', 'position', 'text', 'headings', 'file_hash', 'file_chunks', 'metadata'];
+  for await (const batch of store.queryAll(collection, { outputFields })) rows.push(...batch);
+  return rows.sort((a, b) => String(a.id).localeCompare(String(b.id)));
+}
+
+describe('ingest reads zips, HTML and PDF', () => {
+  test('the reference zip filtered to en/faq/*.md gives exactly the collection of the en/faq folder', async () => {
+    const folder = await tempDir();
+    const store = await createMilvusStore({ uri: path.join(folder, 'zip.db') });
+    try {
+      const splitter = new MarkdownSplitter({ countTokens: (text) => embedder.countTokens(text) });
+      const fromFolder = await ingest({ source: FAQ_DIR, store, embedder, splitter, collection: 'from_folder' });
+      const fromZip = await ingest({ source: REFERENCE_ZIP, include: 'en/faq/*.md', store, embedder, splitter, collection: 'from_zip' });
+      assert.deepEqual([fromZip.files, fromZip.chunks, fromZip.failed], [4, fromFolder.chunks, []]);
+      const folderRows = await rowsOf(store, 'from_folder');
+      const zipRows = await rowsOf(store, 'from_zip');
+      assert.ok(folderRows.length > 40, `${folderRows.length} chunks`);
+      assert.deepEqual(zipRows, folderRows);
+      // Same vectors too: the same question finds the same chunks at the same distances.
+      const [query] = await embedder.encodeQueries([REFERENCE_QUESTION]);
+      const hits = async (collection: string) =>
+        (await store.search(collection, [query!], { limit: 5, outputFields: ['text'] }))[0]!.map((hit) => [
+          hit.id,
+          hit.distance.toFixed(5),
+        ]);
+      assert.deepEqual(await hits('from_zip'), await hits('from_folder'));
+      // Re-ingesting the zip is a no-op, like re-ingesting the folder.
+      const again = await ingest({ source: REFERENCE_ZIP, include: 'en/faq/*.md', store, embedder, splitter, collection: 'from_zip' });
+      assert.deepEqual([again.skipped, again.chunks, again.rows], [4, 0, folderRows.length]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('HTML chunks keep heading paths, PDF chunks their pages; bad files fail one by one (CLI, exit 1)', async () => {
+    const folder = await tempDir();
+    const docs = path.join(folder, 'docs');
+    await mkdir(docs);
+    await writeFile(
+      path.join(docs, 'faq.html'),
+      '<html><head><title>FAQ</title></head><body><nav>menu</nav><h1>Product FAQ</h1>' +
+        '<h2>Where does Milvus store data?</h2><p>Inserted data goes to object storage such as MinIO or S3.</p></body></html>',
+    );
+    await writePdf(path.join(docs, 'guide.pdf'), ['Milvus keeps metadata in etcd.', 'Segments are flushed to object storage.']);
+    await writeFile(path.join(docs, 'notes.md'), '# Notes\n\nPlain Markdown.\n');
+    await writeFile(path.join(docs, 'broken.pdf'), '%PDF-1.4\ngarbage\n');
+    await writePdf(path.join(docs, 'scanned.pdf'), ['']);
+    await symlink(path.join(docs, 'moved-away.md'), path.join(docs, 'dangling.md'));
+    const uri = path.join(folder, 'formats.db');
+    const common = ['--uri', uri, '--model-path', TEST_MODEL_PATH];
+
+    const result = await runCli([...common, 'ingest', docs, '--json']);
+    assert.equal(result.code, 1, 'exit code 1: something failed');
+    const summary = JSON.parse(result.stdout) as { files: number; failed: Array<{ file: string; error: string }>; rows: number };
+    const failures = Object.fromEntries(summary.failed.map((failure) => [path.basename(failure.file), failure.error]));
+    assert.deepEqual(Object.keys(failures).sort(), ['broken.pdf', 'dangling.md', 'scanned.pdf']);
+    assert.match(failures['broken.pdf']!, /broken\.pdf is not a readable PDF/);
+    assert.match(failures['scanned.pdf']!, /scanned\.pdf has no text layer/);
+    assert.match(failures['dangling.md']!, /cannot read .*dangling\.md: ENOENT/);
+    for (const name of ['broken.pdf', 'scanned.pdf', 'dangling.md']) {
+      assert.equal(result.stderr.split('\n').filter((line) => line.startsWith('failed:') && line.includes(name)).length, 1);
+    }
+    assert.equal(summary.files, 6);
+
+    const store = await createMilvusStore({ uri });
+    try {
+      const rows = await rowsOf(store, 'my_rag_collection');
+      const html = rows.filter((row) => row.source === 'faq.html');
+      assert.ok(
+        html.some((row) => row.headings === 'Product FAQ > Where does Milvus store data?' && /object storage/.test(String(row.text))),
+      );
+      assert.ok(html.every((row) => !String(row.text).includes('menu') && (row.metadata as { title?: string }).title === 'FAQ'));
+      const pdf = rows.filter((row) => row.source === 'guide.pdf');
+      assert.deepEqual(pdf.map((row) => [(row.metadata as { page: number }).page, row.text]).sort(), [
+        [1, 'Milvus keeps metadata in etcd.'],
+        [2, 'Segments are flushed to object storage.'],
+      ]);
+      assert.equal(summary.rows, rows.length);
+    } finally {
+      await store.close();
+    }
+
+    // A corrupt zip as the source: one line naming it, non-zero exit, the collection untouched.
+    const zip = path.join(folder, 'docs.zip');
+    await writeZip(zip, { 'a.md': '# A\n\nalpha' });
+    const corrupt = path.join(folder, 'corrupt.zip');
+    await writeFile(corrupt, (await readFile(zip)).subarray(0, 40));
+    const bad = await runCli([...common, 'ingest', corrupt, '--prune']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, new RegExp(`${corrupt.replace(/[.]/g, '\\.')} is not a readable zip archive`));
+    const count = await runCli([...common, 'ingest', docs, '--json']);
+    assert.equal((JSON.parse(count.stdout) as { rows: number }).rows, summary.rows, 'nothing stored was lost');
+  });
+});
