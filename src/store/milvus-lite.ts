@@ -187,13 +187,19 @@ function tail(lines: readonly string[]): string {
   return lines.length === 0 ? '' : `:\n${lines.slice(-8).join('\n')}`;
 }
 
-/** Closes stdin (the launcher's stop signal), then SIGTERM, then SIGKILL after 5 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
+/**
+ * Closes stdin (the launcher's stop signal), then SIGTERM, then SIGKILL after `graceMs`.
+ * Milvus Lite can take several seconds to shut down after a large ingest. The child is unref'd
+ * while it serves, so it is ref'd again here: otherwise Node could run out of work between the
+ * SIGKILL and the 'exit' event and end with "unsettled top-level await" (exit 13).
+ */
+export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.ref();
   child.stdin?.end();
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
 }
