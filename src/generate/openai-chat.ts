@@ -27,22 +27,36 @@ export interface ChatCompletion {
   usage?: { promptTokens: number; completionTokens: number };
 }
 
+/** What a streamed answer yields: text as it comes, then one `done`. */
+export type ChatStreamPart =
+  | { type: 'token'; text: string }
+  | { type: 'done'; model: string; finishReason?: string; usage?: { promptTokens: number; completionTokens: number } };
+
+/** Per-call options of a chat model. */
+export interface ChatCallOptions {
+  signal?: AbortSignal;
+  /** Largest answer, in tokens. Default: the endpoint's. */
+  maxTokens?: number;
+}
+
 /** Generates answers through any OpenAI-compatible chat completions endpoint. */
 export class OpenAIChatModel {
   readonly baseURL: string;
   readonly model: string;
   readonly #client: OpenAI;
   readonly #temperature: number | undefined;
+  readonly #timeoutMs: number;
 
   constructor(options: OpenAIChatOptions) {
     this.baseURL = options.baseURL.replace(/\/+$/, '');
     this.model = options.model;
     this.#temperature = options.temperature;
+    this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#client = new OpenAI({
       baseURL: this.baseURL,
       // The SDK insists on a key; local servers ignore the placeholder.
       apiKey: options.apiKey || 'not-needed',
-      timeout: options.timeoutMs ?? 60_000,
+      timeout: this.#timeoutMs,
       maxRetries: options.maxRetries ?? 2,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
@@ -53,13 +67,14 @@ export class OpenAIChatModel {
     return redactUrl(this.baseURL);
   }
 
-  async complete(messages: readonly ChatMessage[], options: { signal?: AbortSignal } = {}): Promise<ChatCompletion> {
+  async complete(messages: readonly ChatMessage[], options: ChatCallOptions = {}): Promise<ChatCompletion> {
     try {
       const response = await this.#client.chat.completions.create(
         {
           model: this.model,
           messages: messages.map((message) => ({ role: message.role, content: message.content })),
           ...(this.#temperature === undefined ? {} : { temperature: this.#temperature }),
+          ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
         },
         options.signal ? { signal: options.signal } : {},
       );
@@ -74,6 +89,74 @@ export class OpenAIChatModel {
     } catch (error) {
       throw this.#translate(error);
     }
+  }
+
+  /**
+   * Streams the answer. Retries (429/5xx with `Retry-After`, connection errors) happen before the
+   * first token, in the SDK. Once streaming, a gap longer than the timeout between two parts
+   * aborts the request: the SDK's timeout only covers the wait for the response headers.
+   */
+  async *stream(messages: readonly ChatMessage[], options: ChatCallOptions = {}): AsyncGenerator<ChatStreamPart> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    let idle: NodeJS.Timeout | undefined;
+    let stalled = false;
+    const armIdleTimer = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        stalled = true;
+        controller.abort();
+      }, this.#timeoutMs);
+    };
+    let model = this.model;
+    let finishReason: string | undefined;
+    let usage: { promptTokens: number; completionTokens: number } | undefined;
+    try {
+      const stream = await this.#client.chat.completions.create(
+        {
+          model: this.model,
+          messages: messages.map((message) => ({ role: message.role, content: message.content })),
+          stream: true,
+          stream_options: { include_usage: true },
+          ...(this.#temperature === undefined ? {} : { temperature: this.#temperature }),
+          ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
+        },
+        { signal: controller.signal },
+      );
+      armIdleTimer();
+      for await (const part of stream) {
+        armIdleTimer();
+        if (part.model) model = part.model;
+        if (part.usage) usage = { promptTokens: part.usage.prompt_tokens, completionTokens: part.usage.completion_tokens };
+        const choice = part.choices?.[0];
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        const text = choice?.delta?.content;
+        if (text) yield { type: 'token', text };
+      }
+      // The SDK ends a stream quietly when it is aborted; say why it ended early.
+      if (controller.signal.aborted) throw controller.signal.reason ?? new DOMException('aborted', 'AbortError');
+    } catch (error) {
+      if (stalled) {
+        throw new ProviderError(
+          'provider.timeout',
+          `the chat endpoint ${this.endpoint} stopped sending the answer for ${this.#timeoutMs} ms`,
+          { cause: error, context: { endpoint: this.endpoint, model: this.model }, isRetryable: true },
+        );
+      }
+      if (options.signal?.aborted) {
+        throw new ProviderError('provider.aborted', 'the request was cancelled', {
+          cause: error,
+          context: { endpoint: this.endpoint, model: this.model },
+        });
+      }
+      throw this.#translate(error);
+    } finally {
+      clearTimeout(idle);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    yield { type: 'done', model, ...(finishReason ? { finishReason } : {}), ...(usage ? { usage } : {}) };
   }
 
   /** Turns the SDK's errors into {@link ProviderError}s naming the endpoint and status, never the key. */
@@ -112,6 +195,13 @@ export class OpenAIChatModel {
         status,
         isRetryable: status === 429 || status >= 500,
       });
+    }
+    if (error instanceof SyntaxError || (error instanceof OpenAI.OpenAIError && /parse|JSON/i.test(error.message))) {
+      return new ProviderError(
+        'provider.malformed',
+        `the chat endpoint ${this.endpoint} sent a malformed response: ${scrub(messageOf(error))}`,
+        { cause: error, context },
+      );
     }
     if (error instanceof Error && error.name === 'AbortError') {
       return new ProviderError('provider.aborted', 'the request was cancelled', { cause: error, context });

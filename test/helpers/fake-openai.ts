@@ -60,3 +60,25 @@ export function completion(response: ServerResponse, text: string, model = 'fake
     }),
   );
 }
+
+/** One Server-Sent Events `data:` line of a streamed chat completion. */
+export function sseChunk(text: string | undefined, options: { finish?: string; model?: string } = {}): string {
+  return `data: ${JSON.stringify({
+    id: 'chatcmpl-test',
+    object: 'chat.completion.chunk',
+    created: 0,
+    model: options.model ?? 'fake-model',
+    choices: [{ index: 0, delta: text === undefined ? {} : { content: text }, finish_reason: options.finish ?? null }],
+  })}\n\n`;
+}
+
+/** Streams `tokens` as an OpenAI chat completion stream, with a final usage part and `[DONE]`. */
+export function streamCompletion(response: ServerResponse, tokens: readonly string[]): void {
+  response.writeHead(200, { 'content-type': 'text/event-stream' });
+  for (const token of tokens) response.write(sseChunk(token));
+  response.write(sseChunk(undefined, { finish: 'stop' }));
+  response.write(
+    `data: ${JSON.stringify({ id: 'chatcmpl-test', object: 'chat.completion.chunk', created: 0, model: 'fake-model', choices: [], usage: { prompt_tokens: 12, completion_tokens: tokens.length, total_tokens: 12 + tokens.length } })}\n\n`,
+  );
+  response.end('data: [DONE]\n\n');
+}
