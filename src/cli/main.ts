@@ -6,13 +6,18 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/load-config.js';
+import { PROVIDER_NAMES } from '../config/providers.js';
 import type { Config } from '../config/schema.js';
 import { downloadModel, MODEL_PRESETS } from '../embed/model-files.js';
 import { ConfigError, MilvusRagError } from '../errors.js';
+import { pageOf } from '../generate/citations.js';
 import { packageRoot } from '../internal/package-root.js';
 import { MilvusRag } from '../pipeline/rag.js';
+import type { AskEvent } from '../pipeline/ask.js';
+import { Conversation } from '../pipeline/conversation.js';
 import type { RetrievedChunk } from '../types.js';
 import { createIngestProgress } from './progress.js';
 
@@ -25,6 +30,8 @@ interface GlobalOptions {
   python?: string;
   llmBaseUrl?: string;
   llmModel?: string;
+  llmModelPath?: string;
+  provider?: string;
   quiet?: boolean;
 }
 
@@ -41,14 +48,19 @@ function nonNegativeInteger(value: string): number {
 }
 
 /** Flags in the config schema's shape (undefined values are ignored by loadConfig). */
-function flagsToConfig(options: GlobalOptions, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function flagsToConfig(
+  options: GlobalOptions,
+  extra: { llm?: Record<string, unknown>; [key: string]: unknown } = {},
+): Record<string, unknown> {
+  const { llm, ...rest } = extra;
   return {
     uri: options.uri,
     collection: options.collection,
     python: options.python,
     embedding: { model: options.model, modelPath: options.modelPath },
-    llm: { baseURL: options.llmBaseUrl, model: options.llmModel },
-    ...extra,
+    // A command's own llm flags add to the global ones, never replace them.
+    llm: { provider: options.provider, baseURL: options.llmBaseUrl, model: options.llmModel, modelPath: options.llmModelPath, ...llm },
+    ...rest,
   };
 }
 
@@ -87,6 +99,49 @@ function printHits(hits: readonly RetrievedChunk[]): void {
   });
 }
 
+const NO_ENDPOINT_HELP =
+  'No chat endpoint is configured, so here is the retrieved context without an answer.\n' +
+  'To get answers, point milvus-rag at any OpenAI-compatible endpoint, for example:\n' +
+  '  export OPENAI_API_KEY=sk-...                                           # OpenAI (gpt-4o-mini by default)\n' +
+  '  export MILVUS_RAG_LLM_PROVIDER=nvidia NVIDIA_API_KEY=nvapi-...         # NVIDIA\n' +
+  '  export MILVUS_RAG_LLM_PROVIDER=ollama MILVUS_RAG_LLM_MODEL=llama3.2    # Ollama on this machine\n' +
+  '  export OPENAI_BASE_URL=http://localhost:8000/v1 MILVUS_RAG_LLM_MODEL=<model>   # vLLM, llama.cpp server, ...\n\n';
+
+function sourcesToJson(sources: readonly RetrievedChunk[]) {
+  return sources.map((source, index) => {
+    const page = pageOf(source);
+    return {
+      number: index + 1,
+      id: source.id,
+      distance: source.distance,
+      source: source.source,
+      headings: source.headings,
+      ...(page === undefined ? {} : { page }),
+      text: source.text,
+    };
+  });
+}
+
+/** After a streamed answer: invalid citations on stderr, then the numbered sources, cited ones starred. */
+function printAnswerFooter(done: Extract<AskEvent, { type: 'done' }>, sources: readonly RetrievedChunk[], streamed: boolean): void {
+  if (!streamed) process.stdout.write('(the model returned an empty answer)');
+  process.stdout.write('\n');
+  if (done.invalidCitations.length > 0) {
+    const many = done.invalidCitations.length > 1;
+    process.stderr.write(
+      `note: the answer cites ${done.invalidCitations.map((n) => `[${n}]`).join(' ')}, which ${many ? 'are' : 'is'} not among the ${sources.length} sources; ignored\n`,
+    );
+  }
+  const cited = new Set(done.citations.map((citation) => citation.number));
+  process.stdout.write('\nSources:\n');
+  sources.forEach((source, index) => {
+    const page = pageOf(source);
+    const where = `${source.source}${source.headings ? ` > ${source.headings}` : ''}${page === undefined ? '' : `, page ${page}`}`;
+    process.stdout.write(`  [${index + 1}]${cited.has(index + 1) ? '*' : ' '} ${where} (distance ${source.distance.toFixed(4)})\n`);
+  });
+  if (cited.size > 0) process.stdout.write('  (* cited in the answer)\n');
+}
+
 function hitsToJson(hits: readonly RetrievedChunk[]) {
   return hits.map((hit) => ({ id: hit.id, distance: hit.distance, text: hit.text, source: hit.source, headings: hit.headings }));
 }
@@ -105,13 +160,18 @@ export function buildProgram(): Command {
     .option('--model <name>', 'embedding model preset, downloaded on first use [env MILVUS_RAG_MODEL; default paraphrase-albert-small-v2]')
     .option('--model-path <dir>', 'local ONNX model folder, no download [env MILVUS_RAG_MODEL_PATH]')
     .option('--python <path>', 'Python with milvus-lite installed [env MILVUS_RAG_PYTHON]')
-    .option('--llm-base-url <url>', 'OpenAI-compatible chat endpoint [env OPENAI_BASE_URL]; key from OPENAI_API_KEY')
+    .addOption(new Option('--provider <name>', 'chat endpoint preset [env MILVUS_RAG_LLM_PROVIDER]').choices(PROVIDER_NAMES))
+    .option(
+      '--llm-base-url <url>',
+      'OpenAI-compatible chat endpoint [env OPENAI_BASE_URL]; keys from OPENAI_API_KEY, NVIDIA_API_KEY or LEPTONAI_TOKEN by provider',
+    )
     .option('--llm-model <name>', 'chat model name [env MILVUS_RAG_LLM_MODEL]')
+    .option('--llm-model-path <file>', 'a local GGUF chat model, run in-process (provider local) [env MILVUS_RAG_LLM_MODEL_PATH]')
     .option('-q, --quiet', 'no progress on stderr')
     .showHelpAfterError()
     .exitOverride();
 
-  const config = (extra: Record<string, unknown> = {}) => {
+  const config = (extra: { llm?: Record<string, unknown>; [key: string]: unknown } = {}) => {
     const options = program.opts<GlobalOptions>();
     return loadConfig({ file: options.config, env: process.env, flags: flagsToConfig(options, extra) });
   };
@@ -190,34 +250,104 @@ export function buildProgram(): Command {
 
   program
     .command('ask')
-    .description('answer a question from the stored documents with an OpenAI-compatible chat model')
+    .description('answer a question from the stored documents, streaming the answer, with checked [n] citations and sources')
     .argument('<question>')
     .option('--limit <n>', 'chunks given as context', positiveInteger)
-    .option('--json', 'print {question, answer, sources, timings}')
-    .action(async (question: string, options: { limit?: number; json?: boolean }) => {
+    .option('--filter <expr>', 'Milvus filter expression for retrieval')
+    .option('--max-tokens <n>', 'largest answer, in tokens (default 512)', positiveInteger)
+    .option('--prompt-template <file>', 'a prompt file with {context} and {question} (default: the reference prompt, numbered)')
+    .option('--json', 'print {question, answer, citations, invalidCitations, sources, timings} instead of streaming')
+    .action(
+      async (
+        question: string,
+        options: { limit?: number; filter?: string; maxTokens?: number; promptTemplate?: string; json?: boolean },
+      ) => {
+        const quiet = Boolean(program.opts<GlobalOptions>().quiet);
+        const resolved = await config({
+          search: { limit: options.limit },
+          llm: { maxTokens: options.maxTokens, promptTemplate: options.promptTemplate },
+        });
+        await withRag(resolved, quiet, async (rag, signal) => {
+          let sources: RetrievedChunk[] = [];
+          let streamed = false;
+          for await (const event of rag.askStream(question, { ...(options.filter ? { filter: options.filter } : {}), signal })) {
+            if (event.type === 'retrieval') {
+              sources = event.sources;
+              if (event.trimmed && !quiet)
+                process.stderr.write(`context trimmed to ${sources.length} chunk(s) to fit the model's context window\n`);
+            } else if (event.type === 'token') {
+              if (!options.json) process.stdout.write(event.text);
+              streamed = true;
+            } else if (options.json) {
+              process.stdout.write(
+                `${JSON.stringify(
+                  {
+                    question,
+                    answer: event.answer ?? null,
+                    citations: event.citations,
+                    invalidCitations: event.invalidCitations,
+                    sources: sourcesToJson(sources),
+                    ...(event.model ? { model: event.model } : {}),
+                    ...(event.usage ? { usage: event.usage } : {}),
+                    timings: event.timings,
+                  },
+                  null,
+                  2,
+                )}\n`,
+              );
+            } else if (event.answer === undefined) {
+              process.stderr.write(NO_ENDPOINT_HELP);
+              printHits(sources);
+            } else {
+              printAnswerFooter(event, sources, streamed);
+            }
+          }
+        });
+      },
+    );
+
+  program
+    .command('chat')
+    .description('a conversation in the terminal: keeps the history and rewrites follow-up questions before retrieval')
+    .option('--limit <n>', 'chunks given as context', positiveInteger)
+    .action(async (options: { limit?: number }) => {
       const quiet = Boolean(program.opts<GlobalOptions>().quiet);
       const resolved = await config({ search: { limit: options.limit } });
-      const result = await withRag(resolved, quiet, (rag, signal) => rag.ask(question, { signal }));
-      if (options.json) {
-        process.stdout.write(
-          `${JSON.stringify({ question, answer: result.answer ?? null, sources: hitsToJson(result.sources), timings: result.timings }, null, 2)}\n`,
-        );
-        return;
-      }
-      if (result.answer === undefined) {
-        process.stderr.write(
-          'No chat endpoint is configured, so here is the retrieved context without an answer.\n' +
-            'To get answers, point milvus-rag at any OpenAI-compatible endpoint, for example:\n' +
-            '  export OPENAI_API_KEY=sk-...                                    # OpenAI (model gpt-4o-mini by default)\n' +
-            '  export OPENAI_BASE_URL=http://localhost:11434/v1 MILVUS_RAG_LLM_MODEL=llama3.2   # Ollama\n' +
-            '  export OPENAI_BASE_URL=http://localhost:8000/v1 MILVUS_RAG_LLM_MODEL=<model>     # vLLM, llama.cpp server\n\n',
-        );
-        printHits(result.sources);
-        return;
-      }
-      process.stdout.write(`${result.answer.trim()}\n\nSources:\n`);
-      result.sources.forEach((source, index) => {
-        process.stdout.write(`  [${index + 1}] ${source.source} (distance ${source.distance.toFixed(4)})\n`);
+      await withRag(resolved, quiet, async (rag, signal) => {
+        if (!rag.chat) {
+          throw new ConfigError(
+            'config.llm-missing',
+            'chat needs a chat model: configure an endpoint (see milvus-rag ask --help, --provider) or a local GGUF model (--llm-model-path)',
+          );
+        }
+        const conversation = new Conversation(rag);
+        const interactive = Boolean(process.stdin.isTTY);
+        const lines = createInterface({ input: process.stdin, terminal: interactive });
+        if (interactive) process.stderr.write(`chatting with ${rag.chat.model}; an empty line or Ctrl-D ends\n> `);
+        for await (const line of lines) {
+          const question = line.trim();
+          if (question === '') {
+            if (interactive) break;
+            continue;
+          }
+          let sources: RetrievedChunk[] = [];
+          let streamed = false;
+          for await (const event of conversation.send(question, { signal })) {
+            if (event.type === 'rewrite') {
+              if (!quiet && event.standalone !== event.question) process.stderr.write(`(searching for: ${event.standalone})\n`);
+            } else if (event.type === 'retrieval') {
+              sources = event.sources;
+            } else if (event.type === 'token') {
+              process.stdout.write(event.text);
+              streamed = true;
+            } else {
+              printAnswerFooter(event, sources, streamed);
+            }
+          }
+          process.stdout.write('\n');
+          if (interactive) process.stderr.write('> ');
+        }
+        lines.close();
       });
     });
 

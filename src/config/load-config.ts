@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, messageOf } from '../errors.js';
+import { inferProvider, PROVIDER_PRESETS, type ProviderPreset } from './providers.js';
 import { type Config, configSchema } from './schema.js';
 
 /** The file read from the working folder when no `--config` is given. */
@@ -26,11 +27,6 @@ export function configFromEnv(env: Record<string, string | undefined>): Layer {
     const raw = env[name];
     return raw === undefined || raw.trim() === '' ? undefined : raw;
   };
-  const baseURL = value('OPENAI_BASE_URL');
-  // The reference used Lepton AI with LEPTONAI_TOKEN; it is still accepted for Lepton-style URLs
-  // and as a fallback key when no OPENAI_API_KEY is set.
-  const leptonToken = value('LEPTONAI_TOKEN');
-  const apiKey = value('OPENAI_API_KEY') ?? (leptonToken && (!baseURL || /lepton/i.test(baseURL)) ? leptonToken : undefined);
   return prune({
     uri: value('MILVUS_RAG_URI'),
     token: value('MILVUS_RAG_TOKEN'),
@@ -44,7 +40,13 @@ export function configFromEnv(env: Record<string, string | undefined>): Layer {
       hubUrl: value('HF_ENDPOINT'),
       hubToken: value('HF_TOKEN'),
     }),
-    llm: prune({ baseURL, apiKey, model: value('MILVUS_RAG_LLM_MODEL') ?? value('OPENAI_MODEL') }),
+    llm: prune({
+      provider: value('MILVUS_RAG_LLM_PROVIDER'),
+      baseURL: value('OPENAI_BASE_URL'),
+      apiKey: value('MILVUS_RAG_LLM_API_KEY'),
+      model: value('MILVUS_RAG_LLM_MODEL') ?? value('OPENAI_MODEL'),
+      modelPath: value('MILVUS_RAG_LLM_MODEL_PATH'),
+    }),
   });
 }
 
@@ -68,7 +70,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   }
   const result = configSchema.safeParse(merged);
   if (!result.success) throw toConfigError(result.error, 'configuration');
-  return result.data;
+  const config = result.data;
+  // The key is read once the provider is known, from that provider's own variable only.
+  if (config.llm.apiKey === undefined) {
+    const provider = inferProvider(config.llm, options.env ?? {});
+    const preset: ProviderPreset | undefined = provider && provider !== 'local' ? PROVIDER_PRESETS[provider] : undefined;
+    const key = preset?.apiKeyEnv ? options.env?.[preset.apiKeyEnv]?.trim() : undefined;
+    if (key) config.llm.apiKey = key;
+  }
+  return config;
 }
 
 async function readConfigFile(file: string | undefined, cwd: string): Promise<{ name: string; values: Layer } | undefined> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDER_NAMES, type ProviderName } from './providers.js';
 
 /**
  * The one configuration schema. Sources, later ones winning: defaults -> config file
@@ -50,17 +51,43 @@ export const configSchema = z
       .default({ model: 'paraphrase-albert-small-v2', batchSize: 8 }),
     llm: z
       .object({
-        /** Env: OPENAI_BASE_URL. */
+        /**
+         * A preset: openai, nvidia, ollama, vllm, llamacpp, lepton or custom. Default: inferred
+         * (a base URL means custom, or lepton for a Lepton URL; OPENAI_API_KEY alone means openai).
+         * Env: MILVUS_RAG_LLM_PROVIDER.
+         */
+        provider: z.enum(PROVIDER_NAMES as [ProviderName, ...ProviderName[]]).optional(),
+        /** Overrides the preset's URL. Env: OPENAI_BASE_URL. */
         baseURL: z.string().url().optional(),
-        /** Env: OPENAI_API_KEY (or LEPTONAI_TOKEN for a Lepton endpoint). */
+        /**
+         * Default: from the provider's own variable (OPENAI_API_KEY, NVIDIA_API_KEY, LEPTONAI_TOKEN),
+         * never another provider's. Env: MILVUS_RAG_LLM_API_KEY.
+         */
         apiKey: z.string().optional(),
-        /** Env: MILVUS_RAG_LLM_MODEL. */
+        /**
+         * Overrides the preset's model. For `local`, a GGUF URI downloaded on first use
+         * (default: Qwen2.5 0.5B Instruct, Q4_K_M). Env: MILVUS_RAG_LLM_MODEL (or OPENAI_MODEL).
+         */
         model: z.string().optional(),
+        /** A local GGUF file for the `local` provider; implies it. Env: MILVUS_RAG_LLM_MODEL_PATH. */
+        modelPath: z.string().optional(),
+        /** Where the `local` provider keeps downloaded models. Default: ~/.cache/milvus-rag/llm. */
+        cacheDir: z.string().optional(),
+        /** CPU threads of the `local` provider. */
+        threads: z.number().int().positive().optional(),
+        /** Per request, and the longest silence while an answer streams. */
         timeoutMs: z.number().int().positive().default(60_000),
         maxRetries: z.number().int().min(0).max(10).default(2),
+        temperature: z.number().min(0).max(2).optional(),
+        /** Largest answer, in tokens. */
+        maxTokens: z.number().int().positive().default(512),
+        /** The model's context window in tokens; context is trimmed to fit. Default: 8192. */
+        contextWindow: z.number().int().min(256).default(8192),
+        /** A prompt template file with {context} and {question}. Default: the reference prompt, numbered. */
+        promptTemplate: z.string().optional(),
       })
       .strict()
-      .default({ timeoutMs: 60_000, maxRetries: 2 }),
+      .default({ timeoutMs: 60_000, maxRetries: 2, maxTokens: 512, contextWindow: 8192 }),
     search: z
       .object({ limit: z.number().int().positive().max(16_384).default(3) })
       .strict()

@@ -16,6 +16,8 @@ export interface OpenAIChatOptions {
   maxRetries?: number;
   /** Sampling temperature. Default: the endpoint's. */
   temperature?: number;
+  /** The model's context window in tokens, when known; prompts are trimmed to fit. */
+  contextWindow?: number;
   /** Custom fetch (tests, proxies). */
   fetch?: typeof globalThis.fetch;
 }
@@ -43,6 +45,7 @@ export interface ChatCallOptions {
 export class OpenAIChatModel {
   readonly baseURL: string;
   readonly model: string;
+  readonly contextWindow: number | undefined;
   readonly #client: OpenAI;
   readonly #temperature: number | undefined;
   readonly #timeoutMs: number;
@@ -50,6 +53,7 @@ export class OpenAIChatModel {
   constructor(options: OpenAIChatOptions) {
     this.baseURL = options.baseURL.replace(/\/+$/, '');
     this.model = options.model;
+    this.contextWindow = options.contextWindow;
     this.#temperature = options.temperature;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.#client = new OpenAI({

@@ -1,48 +1,173 @@
-import type { OpenAIChatModel } from '../generate/openai-chat.js';
-import { buildReferenceMessages, type ChatMessage } from '../generate/prompt.js';
+import { type Citation, checkCitations } from '../generate/citations.js';
+import type { ChatModel } from '../generate/chat-model.js';
+import { buildMessages, type ChatMessage, type PromptTemplate } from '../generate/prompt.js';
 import type { Retriever } from '../retrieve/retriever.js';
 import type { RetrievedChunk } from '../types.js';
 
-/** Options of {@link ask}. */
+/** Options of {@link ask} and {@link askStream}. */
 export interface AskOptions {
   question: string;
   retriever: Retriever;
   /** The chat model; without one, the answer is `undefined` and only the sources are returned. */
-  chat?: OpenAIChatModel | undefined;
+  chat?: ChatModel | undefined;
   /** Chunks given as context. Default: 3. */
   limit?: number;
+  /** Milvus filter expression for retrieval. */
+  filter?: string;
+  /** Default: the reference prompt with numbered context and a request for `[n]` citations. */
+  template?: PromptTemplate;
+  /** Largest answer, in tokens. Default: 512. */
+  maxTokens?: number;
+  /** Earlier turns of a conversation (see `chat`). */
+  history?: readonly ChatMessage[];
+  /** Retrieve with this text instead of the question (a follow-up rewritten to stand alone). */
+  searchQuery?: string;
   signal?: AbortSignal;
 }
+
+/** Times of one answer, in milliseconds. */
+export interface AskTimings {
+  retrievalMs: number;
+  /** From the request to the first token. */
+  firstTokenMs?: number;
+  generationMs: number;
+  totalMs: number;
+  /** Answer tokens per second after the first one (usage from the endpoint, when it reports it). */
+  tokensPerSecond?: number;
+}
+
+/** What {@link askStream} yields, in this order: one `retrieval`, any `token`s, one `done`. */
+export type AskEvent =
+  | { type: 'retrieval'; question: string; sources: RetrievedChunk[]; trimmed: boolean; messages: ChatMessage[]; retrievalMs: number }
+  | { type: 'token'; text: string }
+  | {
+      type: 'done';
+      /** `undefined` when no chat model is configured. Invalid citation markers are removed. */
+      answer: string | undefined;
+      citations: Citation[];
+      /** Marker numbers the model made up (not among the sources). */
+      invalidCitations: number[];
+      model?: string;
+      usage?: { promptTokens: number; completionTokens: number };
+      timings: AskTimings;
+    };
 
 /** An answer with the chunks it was built from. */
 export interface AskResult {
   question: string;
-  /** `undefined` when no chat endpoint is configured. */
   answer: string | undefined;
+  /** The chunks given as context; `[n]` refers to `sources[n - 1]`. */
   sources: RetrievedChunk[];
+  citations: Citation[];
+  invalidCitations: number[];
   messages: ChatMessage[];
-  timings: { retrievalMs: number; generationMs: number };
+  usage?: { promptTokens: number; completionTokens: number };
+  timings: AskTimings;
 }
 
-/** Retrieves the closest chunks and, when a chat model is given, asks it with the reference prompt. */
-export async function ask(options: AskOptions): Promise<AskResult> {
+/** Leaves room for the answer when the model's context window is known. */
+function promptBudget(chat: ChatModel | undefined, maxTokens: number): number | undefined {
+  if (!chat?.contextWindow) return undefined;
+  return Math.max(64, chat.contextWindow - maxTokens);
+}
+
+/**
+ * Retrieves the closest chunks, then streams the answer of the chat model: the library's
+ * streaming API, also used by the CLI and the server.
+ */
+export async function* askStream(options: AskOptions): AsyncGenerator<AskEvent> {
   const started = performance.now();
-  const sources = await options.retriever.retrieve(options.question, {
+  const retrieved = await options.retriever.retrieve(options.searchQuery ?? options.question, {
     limit: options.limit ?? 3,
+    ...(options.filter ? { filter: options.filter } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  const retrieved = performance.now();
-  const messages = buildReferenceMessages(options.question, sources);
-  let answer: string | undefined;
-  if (options.chat) {
-    const completion = await options.chat.complete(messages, options.signal ? { signal: options.signal } : {});
-    answer = completion.text;
-  }
-  return {
+  const maxTokens = options.maxTokens ?? 512;
+  const chat = options.chat;
+  const budget = promptBudget(chat, maxTokens);
+  const prompt = buildMessages(options.question, retrieved, {
+    ...(options.template ? { template: options.template } : {}),
+    ...(options.history ? { history: options.history } : {}),
+    ...(chat?.countTokens ? { countTokens: (text: string) => chat.countTokens!(text) } : {}),
+    ...(budget === undefined ? {} : { maxPromptTokens: budget }),
+  });
+  const retrievalDone = performance.now();
+  const retrievalMs = retrievalDone - started;
+  yield {
+    type: 'retrieval',
     question: options.question,
-    answer,
-    sources,
-    messages,
-    timings: { retrievalMs: retrieved - started, generationMs: performance.now() - retrieved },
+    sources: prompt.used,
+    trimmed: prompt.trimmed,
+    messages: prompt.messages,
+    retrievalMs,
   };
+  if (!chat) {
+    yield {
+      type: 'done',
+      answer: undefined,
+      citations: [],
+      invalidCitations: [],
+      timings: { retrievalMs, generationMs: 0, totalMs: performance.now() - started },
+    };
+    return;
+  }
+  let text = '';
+  let firstToken: number | undefined;
+  let model: string | undefined;
+  let usage: { promptTokens: number; completionTokens: number } | undefined;
+  let tokens = 0;
+  for await (const part of chat.stream(prompt.messages, { maxTokens, ...(options.signal ? { signal: options.signal } : {}) })) {
+    if (part.type === 'token') {
+      firstToken ??= performance.now();
+      tokens += 1;
+      text += part.text;
+      yield part;
+    } else {
+      model = part.model;
+      usage = part.usage;
+    }
+  }
+  const finished = performance.now();
+  const check = checkCitations(text, prompt.used);
+  const answerTokens = usage?.completionTokens ?? tokens;
+  const streamingMs = firstToken === undefined ? 0 : finished - firstToken;
+  yield {
+    type: 'done',
+    answer: check.cleaned.trim(),
+    citations: check.citations,
+    invalidCitations: check.invalid,
+    ...(model ? { model } : {}),
+    ...(usage ? { usage } : {}),
+    timings: {
+      retrievalMs,
+      ...(firstToken === undefined ? {} : { firstTokenMs: firstToken - retrievalDone }),
+      generationMs: finished - retrievalDone,
+      totalMs: finished - started,
+      ...(streamingMs > 0 && answerTokens > 1 ? { tokensPerSecond: ((answerTokens - 1) * 1000) / streamingMs } : {}),
+    },
+  };
+}
+
+/** Retrieves context and asks the chat model; without one, returns the context only. */
+export async function ask(options: AskOptions): Promise<AskResult> {
+  let sources: RetrievedChunk[] = [];
+  let messages: ChatMessage[] = [];
+  for await (const event of askStream(options)) {
+    if (event.type === 'retrieval') {
+      sources = event.sources;
+      messages = event.messages;
+    } else if (event.type === 'done') {
+      return {
+        question: options.question,
+        answer: event.answer,
+        sources,
+        citations: event.citations,
+        invalidCitations: event.invalidCitations,
+        messages,
+        ...(event.usage ? { usage: event.usage } : {}),
+        timings: event.timings,
+      };
+    }
+  }
+  throw new Error('askStream ended without a done event');
 }

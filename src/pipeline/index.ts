@@ -2,5 +2,6 @@
  * Pipelines: `ingest` (load -> split -> embed -> store) and `ask` (retrieve -> generate).
  * @module pipeline
  */
-export { type AskOptions, type AskResult, ask } from './ask.js';
+export { type AskEvent, type AskOptions, type AskResult, type AskTimings, ask, askStream } from './ask.js';
+export { Conversation, type ConversationEvent, REWRITE_PROMPT, rewriteQuestion } from './conversation.js';
 export { type IngestOptions, type IngestProgress, type IngestResult, ingest } from './ingest.js';

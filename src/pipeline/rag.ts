@@ -1,35 +1,60 @@
 import type { Config } from '../config/schema.js';
 import type { Embedder } from '../embed/embedder.js';
 import { createOnnxEmbedder } from '../embed/index.js';
-import { ConfigError } from '../errors.js';
+import { inferProvider, PROVIDER_PRESETS, type ProviderPreset } from '../config/providers.js';
+import { ConfigError, redactUrl } from '../errors.js';
+import type { ChatModel } from '../generate/chat-model.js';
 import { OpenAIChatModel } from '../generate/openai-chat.js';
+import { type ChatMessage, DEFAULT_TEMPLATE, loadPromptTemplate, type PromptTemplate } from '../generate/prompt.js';
 import { Retriever } from '../retrieve/retriever.js';
 import { createSplitter } from '../split/index.js';
 import { createMilvusStore } from '../store/milvus-store.js';
 import type { VectorStore } from '../store/vector-store.js';
 import type { RetrievedChunk } from '../types.js';
-import { type AskResult, ask } from './ask.js';
+import { type AskEvent, type AskOptions, type AskResult, ask, askStream } from './ask.js';
+
+/** Per-question options of {@link MilvusRag.ask} and {@link MilvusRag.askStream}. */
+export interface RagAskOptions {
+  limit?: number;
+  filter?: string;
+  /** Earlier turns of a conversation. */
+  history?: readonly ChatMessage[];
+  /** Retrieve with this text instead of the question. */
+  searchQuery?: string;
+  signal?: AbortSignal;
+}
 import { type IngestProgress, type IngestResult, ingest } from './ingest.js';
 
-/** The OpenAI endpoint used when only an API key is configured. */
-export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-export const OPENAI_DEFAULT_MODEL = 'gpt-4o-mini';
-
 /**
- * Creates the chat model the configuration describes, or `undefined` when no endpoint is
- * configured (neither a base URL nor an API key).
+ * Creates the chat model the configuration describes: a provider preset, overridden by
+ * `llm.baseURL` and `llm.model`. Returns `undefined` when no endpoint is configured.
+ * A key alone (no provider, no URL) means OpenAI.
  */
 export function createChatModel(llm: Config['llm']): OpenAIChatModel | undefined {
-  if (llm.baseURL === undefined && llm.apiKey === undefined) return undefined;
-  const baseURL = llm.baseURL ?? OPENAI_DEFAULT_BASE_URL;
-  const model = llm.model ?? (baseURL === OPENAI_DEFAULT_BASE_URL ? OPENAI_DEFAULT_MODEL : undefined);
+  const provider = inferProvider(llm, llm.apiKey === undefined ? {} : { OPENAI_API_KEY: llm.apiKey });
+  if (provider === undefined || provider === 'local') return undefined;
+  const preset: ProviderPreset = PROVIDER_PRESETS[provider];
+  const baseURL = llm.baseURL ?? preset.baseURL;
+  if (baseURL === undefined) {
+    throw new ConfigError('config.llm-base-url', `the ${provider} provider needs llm.baseURL: set OPENAI_BASE_URL or --llm-base-url`, {
+      context: { field: 'llm.baseURL' },
+    });
+  }
+  const model = llm.model ?? preset.model;
   if (model === undefined) {
     throw new ConfigError(
       'config.llm-model',
-      `llm.model is required for the endpoint ${baseURL}: set MILVUS_RAG_LLM_MODEL or --llm-model`,
+      `llm.model is required for the endpoint ${redactUrl(baseURL)}: set MILVUS_RAG_LLM_MODEL or --llm-model`,
       {
-        context: { field: 'llm.model', endpoint: baseURL },
+        context: { field: 'llm.model', endpoint: redactUrl(baseURL) },
       },
+    );
+  }
+  if (preset.requiresKey && llm.apiKey === undefined) {
+    throw new ConfigError(
+      'config.llm-api-key',
+      `the ${provider} provider needs an API key: set ${preset.apiKeyEnv ?? 'MILVUS_RAG_LLM_API_KEY'} (or llm.apiKey in the config file)`,
+      { context: { field: 'llm.apiKey', endpoint: redactUrl(baseURL) } },
     );
   }
   return new OpenAIChatModel({
@@ -38,7 +63,38 @@ export function createChatModel(llm: Config['llm']): OpenAIChatModel | undefined
     ...(llm.apiKey === undefined ? {} : { apiKey: llm.apiKey }),
     timeoutMs: llm.timeoutMs,
     maxRetries: llm.maxRetries,
+    ...(llm.temperature === undefined ? {} : { temperature: llm.temperature }),
+    contextWindow: llm.contextWindow,
   });
+}
+
+/**
+ * Opens the chat model the configuration describes: an OpenAI-compatible endpoint
+ * ({@link createChatModel}), or the `local` provider (a GGUF model in-process). With no endpoint
+ * configured, the local model is used when it is present (node-llama-cpp installed and the model
+ * file in the cache); nothing is downloaded unless `local` is asked for.
+ */
+export async function openChatModel(
+  llm: Config['llm'],
+  hooks: { onDownloadProgress?: (downloaded: number, total: number) => void } = {},
+): Promise<ChatModel | undefined> {
+  const remote = createChatModel(llm);
+  if (remote) return remote;
+  const provider = inferProvider(llm, llm.apiKey === undefined ? {} : { OPENAI_API_KEY: llm.apiKey });
+  if (provider !== 'local' && provider !== undefined) return undefined;
+  const { LocalLlamaChatModel } = await import('../generate/local-llama.js');
+  const options = {
+    ...(llm.modelPath === undefined ? {} : { modelPath: llm.modelPath }),
+    ...(llm.model === undefined ? {} : { model: llm.model }),
+    ...(llm.cacheDir === undefined ? {} : { cacheDir: llm.cacheDir }),
+    ...(llm.threads === undefined ? {} : { threads: llm.threads }),
+    ...(llm.temperature === undefined ? {} : { temperature: llm.temperature }),
+    ...(hooks.onDownloadProgress ? { onDownloadProgress: hooks.onDownloadProgress } : {}),
+    contextSize: llm.contextWindow,
+  };
+  if (provider === 'local') return LocalLlamaChatModel.load(options);
+  // No provider at all: use a local model only when one is already here.
+  return (await LocalLlamaChatModel.present(options)) ? LocalLlamaChatModel.load({ ...options, offline: true }) : undefined;
 }
 
 /**
@@ -56,32 +112,47 @@ export class MilvusRag {
   readonly config: Config;
   readonly store: VectorStore;
   readonly embedder: Embedder;
-  readonly chat: OpenAIChatModel | undefined;
+  readonly chat: ChatModel | undefined;
   readonly retriever: Retriever;
+  /** The prompt: the configured template file, or the reference prompt with numbered context. */
+  readonly template: PromptTemplate;
 
-  private constructor(config: Config, store: VectorStore, embedder: Embedder, chat: OpenAIChatModel | undefined) {
+  private constructor(config: Config, store: VectorStore, embedder: Embedder, chat: ChatModel | undefined, template: PromptTemplate) {
     this.config = config;
     this.store = store;
     this.embedder = embedder;
     this.chat = chat;
+    this.template = template;
     this.retriever = new Retriever({ embedder, store, collection: config.collection });
   }
 
   /** Opens the store and loads the embedding model (downloading it on first use unless `modelPath`). */
-  static async open(config: Config, hooks: { onModelDownload?: (file: string) => void } = {}): Promise<MilvusRag> {
-    const chat = createChatModel(config.llm);
+  static async open(
+    config: Config,
+    hooks: { onModelDownload?: (file: string) => void; onLlmDownload?: (downloaded: number, total: number) => void } = {},
+  ): Promise<MilvusRag> {
+    // Configuration mistakes fail before anything is loaded or started.
+    createChatModel(config.llm);
+    const template = config.llm.promptTemplate === undefined ? DEFAULT_TEMPLATE : await loadPromptTemplate(config.llm.promptTemplate);
     const embedding = config.embedding;
-    const embedder = await createOnnxEmbedder({
-      model: embedding.model,
-      batchSize: embedding.batchSize,
-      ...(embedding.modelPath === undefined ? {} : { modelPath: embedding.modelPath }),
-      ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),
-      ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),
-      ...(embedding.hubToken === undefined ? {} : { hubToken: embedding.hubToken }),
-      ...(embedding.threads === undefined ? {} : { threads: embedding.threads }),
-      ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
-      ...(hooks.onModelDownload ? { onFile: hooks.onModelDownload } : {}),
-    });
+    const chat = await openChatModel(config.llm, hooks.onLlmDownload ? { onDownloadProgress: hooks.onLlmDownload } : {});
+    let embedder: Embedder;
+    try {
+      embedder = await createOnnxEmbedder({
+        model: embedding.model,
+        batchSize: embedding.batchSize,
+        ...(embedding.modelPath === undefined ? {} : { modelPath: embedding.modelPath }),
+        ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),
+        ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),
+        ...(embedding.hubToken === undefined ? {} : { hubToken: embedding.hubToken }),
+        ...(embedding.threads === undefined ? {} : { threads: embedding.threads }),
+        ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
+        ...(hooks.onModelDownload ? { onFile: hooks.onModelDownload } : {}),
+      });
+    } catch (error) {
+      await chat?.close?.();
+      throw error;
+    }
     try {
       const store = await createMilvusStore({
         uri: config.uri,
@@ -89,9 +160,9 @@ export class MilvusRag {
         ...(config.database === undefined ? {} : { database: config.database }),
         ...(config.python === undefined ? {} : { python: config.python }),
       });
-      return new MilvusRag(config, store, embedder, chat);
+      return new MilvusRag(config, store, embedder, chat, template);
     } catch (error) {
-      await embedder.close();
+      await Promise.allSettled([embedder.close(), chat?.close?.()]);
       throw error;
     }
   }
@@ -140,17 +211,34 @@ export class MilvusRag {
   }
 
   /** Retrieves context and asks the chat model; without one, returns the context only. */
-  ask(question: string, options: { limit?: number; signal?: AbortSignal } = {}): Promise<AskResult> {
-    return ask({
+  ask(question: string, options: RagAskOptions = {}): Promise<AskResult> {
+    return ask(this.#askOptions(question, options));
+  }
+
+  /**
+   * Streams an answer: one `retrieval` event with the sources, `token` events as the model
+   * writes, then `done` with checked citations, usage and timings.
+   */
+  askStream(question: string, options: RagAskOptions = {}): AsyncGenerator<AskEvent> {
+    return askStream(this.#askOptions(question, options));
+  }
+
+  #askOptions(question: string, options: RagAskOptions): AskOptions {
+    return {
       question,
       retriever: this.retriever,
       chat: this.chat,
+      template: this.template,
+      maxTokens: this.config.llm.maxTokens,
       limit: options.limit ?? this.config.search.limit,
+      ...(options.filter ? { filter: options.filter } : {}),
+      ...(options.history ? { history: options.history } : {}),
+      ...(options.searchQuery ? { searchQuery: options.searchQuery } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
-    });
+    };
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.store.close(), this.embedder.close()]);
+    await Promise.allSettled([this.store.close(), this.embedder.close(), this.chat?.close?.()]);
   }
 }

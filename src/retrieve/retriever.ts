@@ -27,7 +27,7 @@ export class Retriever {
     const [vector] = await this.embedder.encodeQueries([query], options.signal ? { signal: options.signal } : {});
     const [hits = []] = await this.store.search(this.collection, [vector!], {
       limit: options.limit ?? 3,
-      outputFields: ['text', 'source', 'headings'],
+      outputFields: ['text', 'source', 'headings', 'metadata'],
       ...(options.filter ? { filter: options.filter } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });

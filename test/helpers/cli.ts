@@ -9,25 +9,31 @@ export interface CliResult {
 }
 
 /** Runs the CLI from source in a child process, with a clean milvus-rag/OpenAI environment. */
-export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}, cwd = ROOT): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  cwd = ROOT,
+  input?: string,
+): Promise<CliResult> {
   const base = { ...process.env };
   for (const key of Object.keys(base)) {
-    if (/^(MILVUS_RAG_|OPENAI_|LEPTONAI_|HF_)/.test(key) && key !== 'MILVUS_RAG_TEST_MODEL_PATH') delete base[key];
+    if (/^(MILVUS_RAG_|OPENAI_|LEPTONAI_|NVIDIA_|HF_)/.test(key) && key !== 'MILVUS_RAG_TEST_MODEL_PATH') delete base[key];
   }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
       cwd,
       env: { ...base, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (data: Buffer) => {
+    child.stdout!.on('data', (data: Buffer) => {
       stdout += data.toString();
     });
-    child.stderr.on('data', (data: Buffer) => {
+    child.stderr!.on('data', (data: Buffer) => {
       stderr += data.toString();
     });
+    if (input !== undefined) child.stdin?.end(input);
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });

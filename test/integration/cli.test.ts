@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { completion, startFakeOpenAI } from '../helpers/fake-openai.js';
+import { completion, startFakeOpenAI, streamCompletion } from '../helpers/fake-openai.js';
 import { FAQ_DIR, REFERENCE_QUESTION, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -68,25 +68,44 @@ describe('milvus-rag CLI', () => {
     assert.match(result.stdout, /Where does Milvus store data\?/);
   });
 
-  test('ask sends the reference prompt to the configured endpoint and prints the answer with sources', async () => {
-    const fake = await startFakeOpenAI((_request, response) => completion(response, 'Milvus stores data in object storage [1].'));
+  test('ask streams the answer from the configured endpoint, checks its citations and lists the sources', async () => {
+    const answer = ['Milvus stores data ', 'in object storage [1]', ' and etcd [9].'];
+    const fake = await startFakeOpenAI((request, response) => {
+      if ((request.body as { stream?: boolean }).stream) streamCompletion(response, answer);
+      else completion(response, answer.join(''));
+    });
     try {
       const env = { OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: 'sk-test-key-0001', MILVUS_RAG_LLM_MODEL: 'fake-model' };
       const result = await runCli([...common, 'ask', REFERENCE_QUESTION], env);
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, /^Milvus stores data in object storage \[1\]\./);
-      assert.match(result.stdout, /Sources:\n {2}\[1\] product_faq\.md \(distance 0\.\d{4}\)/);
-      const body = fake.requests[0]!.body as { model: string; messages: Array<{ role: string; content: string }> };
+      assert.match(result.stdout, /^Milvus stores data in object storage \[1\] and etcd \[9\]\./);
+      assert.match(result.stdout, /Sources:\n {2}\[1\]\* product_faq\.md \(distance 0\.\d{4}\)\n {2}\[2\] {2}/);
+      assert.match(result.stderr, /the answer cites \[9\], which is not among the 3 sources/);
+      const body = fake.requests[0]!.body as { model: string; stream: boolean; messages: Array<{ role: string; content: string }> };
       assert.equal(body.model, 'fake-model');
+      assert.equal(body.stream, true);
       assert.equal(body.messages[0]!.role, 'system');
-      assert.match(body.messages[1]!.content, /<context>\n Where does Milvus store data\?/);
+      assert.match(body.messages[1]!.content, /<context>\n\[1\] {2}Where does Milvus store data\?/);
       assert.match(body.messages[1]!.content, /<question>\nHow is data stored in milvus\?\n<\/question>/);
 
       const json = await runCli([...common, 'ask', REFERENCE_QUESTION, '--json'], env);
-      const parsed = JSON.parse(json.stdout) as { answer: string; sources: JsonHit[]; timings: Record<string, number> };
-      assert.equal(parsed.answer, 'Milvus stores data in object storage [1].');
+      const parsed = JSON.parse(json.stdout) as {
+        answer: string;
+        citations: Array<{ number: number; source: string; distance: number }>;
+        invalidCitations: number[];
+        sources: Array<{ number: number; source: string; text: string }>;
+        timings: Record<string, number>;
+      };
+      assert.equal(parsed.answer, 'Milvus stores data in object storage [1] and etcd.');
+      assert.deepEqual(
+        parsed.citations.map((citation) => [citation.number, citation.source]),
+        [[1, 'product_faq.md']],
+      );
+      assert.deepEqual(parsed.invalidCitations, [9]);
       assert.equal(parsed.sources.length, 3);
+      assert.match(parsed.sources[0]!.text, /Where does Milvus store data\?/);
       assert.ok(parsed.timings.retrievalMs! > 0);
+      assert.ok(parsed.timings.firstTokenMs! > 0);
     } finally {
       await fake.close();
     }

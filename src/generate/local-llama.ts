@@ -1,0 +1,264 @@
+import { access } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type * as NodeLlamaCppModule from 'node-llama-cpp';
+import type { Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
+import { ConfigError, messageOf, ProviderError } from '../errors.js';
+import type { ChatModel } from './chat-model.js';
+import type { ChatCallOptions, ChatStreamPart } from './openai-chat.js';
+import type { ChatMessage } from './prompt.js';
+
+/**
+ * The GGUF model the `local` provider downloads on first use when no path is given: a small
+ * instruct model (about 400 MB) that runs on a laptop CPU.
+ */
+export const DEFAULT_LOCAL_MODEL = 'hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf';
+
+/** Where downloaded GGUF models are kept. */
+export function defaultLlmCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'milvus-rag', 'llm');
+}
+
+/** Options of {@link LocalLlamaChatModel.load}. */
+export interface LocalLlamaOptions {
+  /** A local `.gguf` file; no download. */
+  modelPath?: string;
+  /** A model URI (`hf:owner/repo/file.gguf`) downloaded into `cacheDir` on first use. */
+  model?: string;
+  cacheDir?: string;
+  /** Never download; fail when the model file is not already present. */
+  offline?: boolean;
+  /** Tokens of prompt + answer. Default: 4096, or less when the model was trained on less. */
+  contextSize?: number;
+  /** CPU threads. Default: the number of cores. */
+  threads?: number;
+  temperature?: number;
+  onDownloadProgress?: (downloaded: number, total: number) => void;
+}
+
+type NodeLlamaCpp = typeof NodeLlamaCppModule;
+
+async function importNodeLlamaCpp(): Promise<NodeLlamaCpp> {
+  try {
+    return await import('node-llama-cpp');
+  } catch (error) {
+    throw new ConfigError(
+      'config.local-llm-missing',
+      `the local provider needs the node-llama-cpp package: npm install node-llama-cpp (${messageOf(error)})`,
+      { cause: error, context: { field: 'llm.provider' } },
+    );
+  }
+}
+
+/**
+ * Runs a GGUF chat model in-process on the CPU through node-llama-cpp (llama.cpp). One
+ * conversation at a time: calls are queued, because a context sequence holds one chat.
+ */
+export class LocalLlamaChatModel implements ChatModel {
+  readonly model: string;
+  readonly endpoint: string;
+  readonly contextWindow: number;
+  readonly #llama: Llama;
+  readonly #model: LlamaModel;
+  readonly #context: LlamaContext;
+  readonly #module: NodeLlamaCpp;
+  readonly #temperature: number | undefined;
+  #queue: Promise<void> = Promise.resolve();
+
+  private constructor(module: NodeLlamaCpp, llama: Llama, model: LlamaModel, context: LlamaContext, file: string, temperature?: number) {
+    this.#module = module;
+    this.#llama = llama;
+    this.#model = model;
+    this.#context = context;
+    this.model = path.basename(file);
+    this.endpoint = file;
+    this.contextWindow = context.contextSize;
+    this.#temperature = temperature;
+  }
+
+  /** Finds (or downloads) the model file and loads it. */
+  static async load(options: LocalLlamaOptions): Promise<LocalLlamaChatModel> {
+    const module = await importNodeLlamaCpp();
+    const file = await resolveLocalModelFile(module, options);
+    let llama: Llama | undefined;
+    try {
+      // build: 'never' — use the prebuilt binaries from npm; never compile llama.cpp at run time.
+      llama = await module.getLlama({ gpu: false, build: 'never', logLevel: module.LlamaLogLevel.error });
+      const model = await llama.loadModel({ modelPath: file });
+      const contextSize = Math.min(options.contextSize ?? 4096, model.trainContextSize);
+      // One thread per core: llama.cpp's default can exceed the cores, and its spinning threads
+      // then slow to a crawl when anything else (ONNX, Milvus Lite) runs beside them.
+      const context = await model.createContext({ contextSize, threads: options.threads ?? os.availableParallelism() });
+      return new LocalLlamaChatModel(module, llama, model, context, file, options.temperature);
+    } catch (error) {
+      await llama?.dispose().catch(() => undefined);
+      throw new ProviderError('provider.local-load', `cannot load the local model ${file}: ${messageOf(error)}`, {
+        cause: error,
+        context: { file },
+      });
+    }
+  }
+
+  /** Whether node-llama-cpp is installed and the model file is already here (no download). */
+  static async present(options: LocalLlamaOptions): Promise<boolean> {
+    let module: NodeLlamaCpp;
+    try {
+      module = await importNodeLlamaCpp();
+    } catch {
+      return false;
+    }
+    try {
+      await access(await resolveLocalModelFile(module, { ...options, offline: true }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  countTokens(text: string): number {
+    return this.#model.tokenize(text).length;
+  }
+
+  async *stream(messages: readonly ChatMessage[], options: ChatCallOptions = {}): AsyncGenerator<ChatStreamPart> {
+    const parts = new PartQueue();
+    let release!: () => void;
+    const turn = new Promise<void>((resolve) => (release = resolve));
+    const previous = this.#queue;
+    this.#queue = previous.then(() => turn);
+    await previous;
+    let session: LlamaChatSession | undefined;
+    let done: Promise<void> | undefined;
+    // Stops generation when the caller aborts or stops reading the stream early.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const sequence = this.#context.getSequence();
+    try {
+      const system = messages.filter((message) => message.role === 'system').map((message) => message.content.trim());
+      const turns = messages.filter((message) => message.role !== 'system');
+      const last = turns.at(-1);
+      if (!last || last.role !== 'user') throw new ProviderError('provider.local-prompt', 'the last message must be the question', {});
+      session = new this.#module.LlamaChatSession({
+        contextSequence: sequence,
+        ...(system.length > 0 ? { systemPrompt: system.join('\n\n') } : {}),
+      });
+      const history = session.getChatHistory();
+      for (const message of turns.slice(0, -1)) {
+        history.push(message.role === 'user' ? { type: 'user', text: message.content } : { type: 'model', response: [message.content] });
+      }
+      session.setChatHistory(history);
+      let promptTokens = 0;
+      for (const message of messages) promptTokens += this.countTokens(message.content);
+      let answer = '';
+      done = session
+        .prompt(last.content, {
+          maxTokens: options.maxTokens ?? 512,
+          ...(this.#temperature === undefined ? {} : { temperature: this.#temperature }),
+          signal: controller.signal,
+          stopOnAbortSignal: true,
+          onTextChunk: (text) => {
+            answer += text;
+            parts.push({ type: 'token', text });
+          },
+        })
+        .then(
+          () => parts.end(),
+          (error: unknown) => parts.fail(error),
+        );
+      yield* parts;
+      await done;
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+      yield { type: 'done', model: this.model, finishReason: 'stop', usage: { promptTokens, completionTokens: this.countTokens(answer) } };
+    } catch (error) {
+      if (options.signal?.aborted) {
+        throw new ProviderError('provider.aborted', 'the request was cancelled', { cause: error, context: { file: this.endpoint } });
+      }
+      if (error instanceof ProviderError) throw error;
+      throw new ProviderError('provider.local', `the local model ${this.endpoint} failed: ${messageOf(error)}`, {
+        cause: error,
+        context: { file: this.endpoint },
+      });
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      controller.abort();
+      await done?.catch(() => undefined);
+      void session?.dispose({ disposeSequence: false });
+      void sequence.dispose();
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#context.dispose();
+    await this.#model.dispose();
+    await this.#llama.dispose();
+  }
+}
+
+/** A local path is used as it is; a URI is looked up in the cache and downloaded unless offline. */
+async function resolveLocalModelFile(module: NodeLlamaCpp, options: LocalLlamaOptions): Promise<string> {
+  if (options.modelPath) {
+    const file = path.resolve(options.modelPath);
+    try {
+      await access(file);
+    } catch {
+      throw new ConfigError('config.local-llm-path', `the local model file ${file} does not exist (llm.modelPath)`, {
+        context: { file, field: 'llm.modelPath' },
+      });
+    }
+    return file;
+  }
+  const uri = options.model ?? DEFAULT_LOCAL_MODEL;
+  try {
+    return await module.resolveModelFile(uri, {
+      directory: options.cacheDir ?? defaultLlmCacheDir(),
+      download: options.offline ? false : 'auto',
+      cli: false,
+      ...(options.onDownloadProgress
+        ? { onProgress: ({ downloadedSize, totalSize }) => options.onDownloadProgress!(downloadedSize, totalSize) }
+        : {}),
+    });
+  } catch (error) {
+    throw new ProviderError('provider.local-download', `cannot get the local model ${uri}: ${messageOf(error)}`, {
+      cause: error,
+      context: { model: uri },
+    });
+  }
+}
+
+/** Turns callbacks into an async iterator: tokens are yielded as llama.cpp produces them. */
+class PartQueue implements AsyncIterable<ChatStreamPart> {
+  #items: ChatStreamPart[] = [];
+  #ended = false;
+  #error: unknown;
+  #wake: (() => void) | undefined;
+
+  push(part: ChatStreamPart): void {
+    this.#items.push(part);
+    this.#wake?.();
+  }
+  end(): void {
+    this.#ended = true;
+    this.#wake?.();
+  }
+  fail(error: unknown): void {
+    this.#error = error ?? new Error('generation failed');
+    this.end();
+  }
+  async *[Symbol.asyncIterator](): AsyncGenerator<ChatStreamPart> {
+    for (;;) {
+      const item = this.#items.shift();
+      if (item) {
+        yield item;
+        continue;
+      }
+      if (this.#ended) {
+        if (this.#error !== undefined) throw this.#error;
+        return;
+      }
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
+    }
+  }
+}
