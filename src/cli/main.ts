@@ -256,16 +256,29 @@ export function buildProgram(): Command {
     .option('--filter <expr>', 'Milvus filter expression for retrieval')
     .option('--max-tokens <n>', 'largest answer, in tokens (default 512)', positiveInteger)
     .option('--prompt-template <file>', 'a prompt file with {context} and {question} (default: the reference prompt, numbered)')
+    .option('--no-enforce-citations', 'let a local model answer freely (by default its decoding must cite the sources)')
     .option('--json', 'print {question, answer, citations, invalidCitations, sources, timings} instead of streaming')
     .action(
       async (
         question: string,
-        options: { limit?: number; filter?: string; maxTokens?: number; promptTemplate?: string; json?: boolean },
+        options: {
+          limit?: number;
+          filter?: string;
+          maxTokens?: number;
+          promptTemplate?: string;
+          enforceCitations: boolean;
+          json?: boolean;
+        },
       ) => {
         const quiet = Boolean(program.opts<GlobalOptions>().quiet);
         const resolved = await config({
           search: { limit: options.limit },
-          llm: { maxTokens: options.maxTokens, promptTemplate: options.promptTemplate },
+          llm: {
+            maxTokens: options.maxTokens,
+            promptTemplate: options.promptTemplate,
+            // Commander defaults the flag to true; only its use may override the config file.
+            enforceCitations: options.enforceCitations ? undefined : false,
+          },
         });
         await withRag(resolved, quiet, async (rag, signal) => {
           let sources: RetrievedChunk[] = [];
@@ -310,9 +323,13 @@ export function buildProgram(): Command {
     .command('chat')
     .description('a conversation in the terminal: keeps the history and rewrites follow-up questions before retrieval')
     .option('--limit <n>', 'chunks given as context', positiveInteger)
-    .action(async (options: { limit?: number }) => {
+    .option('--no-enforce-citations', 'let a local model answer freely (by default its decoding must cite the sources)')
+    .action(async (options: { limit?: number; enforceCitations: boolean }) => {
       const quiet = Boolean(program.opts<GlobalOptions>().quiet);
-      const resolved = await config({ search: { limit: options.limit } });
+      const resolved = await config({
+        search: { limit: options.limit },
+        llm: { enforceCitations: options.enforceCitations ? undefined : false },
+      });
       await withRag(resolved, quiet, async (rag, signal) => {
         if (!rag.chat) {
           throw new ConfigError(
@@ -351,7 +368,7 @@ export function buildProgram(): Command {
       });
     });
 
-  const models = program.command('models').description('embedding models known by name');
+  const models = program.command('models').description('embedding models known by name, and the local chat model');
   models
     .command('list')
     .description('list the model presets')
@@ -364,9 +381,28 @@ export function buildProgram(): Command {
     .command('download')
     .description('download a model preset into the cache (default: the configured model), e.g. before going offline')
     .argument('[name]', 'preset name (see models list)')
-    .action(async (name: string | undefined) => {
+    .option('--llm', 'download the local chat model instead (llm.model, default Qwen2.5 0.5B Instruct, GGUF)')
+    .action(async (name: string | undefined, options: { llm?: boolean }) => {
       const quiet = Boolean(program.opts<GlobalOptions>().quiet);
       const resolved = await config();
+      if (options.llm) {
+        const { downloadLocalModel } = await import('../generate/local-llama.js');
+        const llm = resolved.llm;
+        let shown = -1;
+        const file = await downloadLocalModel({
+          ...(name === undefined ? (llm.model === undefined ? {} : { model: llm.model }) : { model: name }),
+          ...(llm.modelPath === undefined ? {} : { modelPath: llm.modelPath }),
+          ...(llm.cacheDir === undefined ? {} : { cacheDir: llm.cacheDir }),
+          onDownloadProgress: (downloaded, total) => {
+            const percent = total > 0 ? Math.floor((downloaded * 100) / total) : 0;
+            if (quiet || percent < shown + 10) return;
+            shown = percent;
+            process.stderr.write(`downloading the chat model: ${percent}%\n`);
+          },
+        });
+        process.stdout.write(`${file}\n`);
+        return;
+      }
       const embedding = resolved.embedding;
       const folder = await downloadModel(name ?? embedding.model, {
         ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),

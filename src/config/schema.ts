@@ -85,9 +85,14 @@ export const configSchema = z
         contextWindow: z.number().int().min(256).default(8192),
         /** A prompt template file with {context} and {question}. Default: the reference prompt, numbered. */
         promptTemplate: z.string().optional(),
+        /**
+         * Constrain a local model's decoding so that its answer cites the numbered sources, and
+         * only those. Remote endpoints get the request in the prompt only.
+         */
+        enforceCitations: z.boolean().default(true),
       })
       .strict()
-      .default({ timeoutMs: 60_000, maxRetries: 2, maxTokens: 512, contextWindow: 8192 }),
+      .default({ timeoutMs: 60_000, maxRetries: 2, maxTokens: 512, contextWindow: 8192, enforceCitations: true }),
     search: z
       .object({ limit: z.number().int().positive().max(16_384).default(3) })
       .strict()

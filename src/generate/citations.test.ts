@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RetrievedChunk } from '../types.js';
-import { checkCitations } from './citations.js';
+import { checkCitations, citationGrammar, markerGrammar } from './citations.js';
 
 const chunk = (source: string, distance: number, metadata: Record<string, unknown> = {}): RetrievedChunk => ({
   id: source,
@@ -35,9 +35,42 @@ describe('checkCitations', () => {
     assert.equal(check.cleaned, 'Stored in S3. Flushed on seal [1]. Also.');
   });
 
+  test('a marker repeated in a row is kept once', () => {
+    assert.equal(
+      checkCitations('Kept in MinIO [1] [1] [1]. Then [2][2], then [1] [2].', sources).cleaned,
+      'Kept in MinIO [1]. Then [2], then [1] [2].',
+    );
+  });
+
   test('ignores things that only look like markers: links, words, decimals', () => {
     const check = checkCitations('See [the docs](http://x) and [a] and [1.5] and [3](y).', sources);
     assert.deepEqual(check.citations, []);
     assert.deepEqual(check.invalid, []);
+  });
+});
+
+describe('citationGrammar', () => {
+  test('allows exactly the numbers of the given sources', () => {
+    const grammar = citationGrammar(3);
+    assert.match(grammar, /^number ::= "1" \| "2" \| "3"$/m);
+    assert.match(citationGrammar(12), /^number ::= "1" \| .* \| "12"$/m);
+  });
+
+  test('every sentence ends in one to three markers; the text holds no brackets but Markdown links', () => {
+    const grammar = citationGrammar(2, { maxSentences: 2, maxSentenceChars: 100 });
+    assert.match(grammar, /^root ::= " "\? sentence \(" " sentence\)\{0,1\} "\\n"\?$/m);
+    assert.match(grammar, /^sentence ::= piece\{1,100\} \[\.!\?\]\? marker\{1,3\}$/m);
+    // A full stop only inside a word; a link's text is not a number, so it cannot pose as a marker.
+    assert.match(grammar, /^piece ::= \[\^\\\[\\\]\\n\.!\?\] \| \[\.!\?\] \[\^\\\[\\\]\\n\.!\? \] \| link$/m);
+    assert.match(grammar, /^link ::= "\[" \[\^\\\[\\\]\\n0-9 \] /m);
+  });
+
+  test('a cut sentence is closed by a number of a given source', () => {
+    assert.equal(markerGrammar(2), 'root ::= ("1" | "2") "]"');
+  });
+
+  test('needs at least one source', () => {
+    assert.throws(() => citationGrammar(0), /at least one source/);
+    assert.throws(() => markerGrammar(0), /at least one source/);
   });
 });

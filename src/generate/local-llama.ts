@@ -2,8 +2,9 @@ import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type * as NodeLlamaCppModule from 'node-llama-cpp';
-import type { Llama, LlamaChatSession, LlamaContext, LlamaModel } from 'node-llama-cpp';
+import type { Llama, LlamaChatSession, LlamaCompletion, LlamaContext, LlamaGrammar, LlamaModel } from 'node-llama-cpp';
 import { ConfigError, messageOf, ProviderError } from '../errors.js';
+import { citationGrammar, markerGrammar } from './citations.js';
 import type { ChatModel } from './chat-model.js';
 import type { ChatCallOptions, ChatStreamPart } from './openai-chat.js';
 import type { ChatMessage } from './prompt.js';
@@ -34,6 +35,8 @@ export interface LocalLlamaOptions {
   /** CPU threads. Default: the number of cores. */
   threads?: number;
   temperature?: number;
+  /** How long the model host may take to answer before a download is given up. Default: 15 s. */
+  connectTimeoutMs?: number;
   onDownloadProgress?: (downloaded: number, total: number) => void;
 }
 
@@ -54,6 +57,10 @@ async function importNodeLlamaCpp(): Promise<NodeLlamaCpp> {
 /**
  * Runs a GGUF chat model in-process on the CPU through node-llama-cpp (llama.cpp). One
  * conversation at a time: calls are queued, because a context sequence holds one chat.
+ *
+ * Instruct models are prompted through their own chat template. A GGUF without one (a base,
+ * pretrained-only model) is prompted as a plain-text transcript ending in `Answer:`, which base
+ * models continue far better than a chat format they were never trained on.
  */
 export class LocalLlamaChatModel implements ChatModel {
   readonly model: string;
@@ -64,7 +71,10 @@ export class LocalLlamaChatModel implements ChatModel {
   readonly #context: LlamaContext;
   readonly #module: NodeLlamaCpp;
   readonly #temperature: number | undefined;
+  readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
   #queue: Promise<void> = Promise.resolve();
+  /** Whether the GGUF carries a chat template; without one the model is prompted as text. */
+  readonly chatTemplate: boolean;
 
   private constructor(module: NodeLlamaCpp, llama: Llama, model: LlamaModel, context: LlamaContext, file: string, temperature?: number) {
     this.#module = module;
@@ -75,6 +85,7 @@ export class LocalLlamaChatModel implements ChatModel {
     this.endpoint = file;
     this.contextWindow = context.contextSize;
     this.#temperature = temperature;
+    this.chatTemplate = Boolean(model.fileInfo.metadata.tokenizer?.chat_template);
   }
 
   /** Finds (or downloads) the model file and loads it. */
@@ -127,7 +138,7 @@ export class LocalLlamaChatModel implements ChatModel {
     const previous = this.#queue;
     this.#queue = previous.then(() => turn);
     await previous;
-    let session: LlamaChatSession | undefined;
+    let session: LlamaChatSession | LlamaCompletion | undefined;
     let done: Promise<void> | undefined;
     // Stops generation when the caller aborts or stops reading the stream early.
     const controller = new AbortController();
@@ -139,33 +150,84 @@ export class LocalLlamaChatModel implements ChatModel {
       const turns = messages.filter((message) => message.role !== 'system');
       const last = turns.at(-1);
       if (!last || last.role !== 'user') throw new ProviderError('provider.local-prompt', 'the last message must be the question', {});
-      session = new this.#module.LlamaChatSession({
-        contextSequence: sequence,
-        ...(system.length > 0 ? { systemPrompt: system.join('\n\n') } : {}),
-      });
-      const history = session.getChatHistory();
-      for (const message of turns.slice(0, -1)) {
-        history.push(message.role === 'user' ? { type: 'user', text: message.content } : { type: 'model', response: [message.content] });
-      }
-      session.setChatHistory(history);
-      let promptTokens = 0;
-      for (const message of messages) promptTokens += this.countTokens(message.content);
+      const grammar = options.citeSources ? await this.#grammar(citationGrammar(options.citeSources)) : undefined;
+      const maxTokens = options.maxTokens ?? 512;
       let answer = '';
-      done = session
-        .prompt(last.content, {
-          maxTokens: options.maxTokens ?? 512,
-          ...(this.#temperature === undefined ? {} : { temperature: this.#temperature }),
-          signal: controller.signal,
-          stopOnAbortSignal: true,
-          onTextChunk: (text) => {
-            answer += text;
-            parts.push({ type: 'token', text });
-          },
-        })
-        .then(
-          () => parts.end(),
-          (error: unknown) => parts.fail(error),
-        );
+      const common = {
+        ...(this.#temperature === undefined ? {} : { temperature: this.#temperature }),
+        signal: controller.signal,
+        stopOnAbortSignal: true,
+      };
+      // Text the model writes after `prefix` (which node-llama-cpp echoes back first).
+      const emit = (prefix: string) => {
+        let skip = prefix.length;
+        return (text: string) => {
+          const fresh = text.slice(Math.min(skip, text.length));
+          skip = Math.max(0, skip - text.length);
+          if (fresh === '') return;
+          answer += fresh;
+          parts.push({ type: 'token', text: fresh });
+        };
+      };
+      let promptTokens = 0;
+      // Generates after `prefix`, the start of an answer given back to the model; says why it stopped.
+      let generate: (prefix: string, options: { maxTokens: number; grammar?: LlamaGrammar }) => Promise<string>;
+      if (this.chatTemplate) {
+        const chat = new this.#module.LlamaChatSession({
+          contextSequence: sequence,
+          ...(system.length > 0 ? { systemPrompt: system.join('\n\n') } : {}),
+        });
+        session = chat;
+        const history = chat.getChatHistory();
+        for (const message of turns.slice(0, -1)) {
+          history.push(message.role === 'user' ? { type: 'user', text: message.content } : { type: 'model', response: [message.content] });
+        }
+        chat.setChatHistory(history);
+        for (const message of messages) promptTokens += this.countTokens(message.content);
+        generate = async (prefix, call) => {
+          chat.setChatHistory(history);
+          const result = await chat.promptWithMeta(last.content, {
+            ...common,
+            ...call,
+            ...(prefix ? { responsePrefix: prefix } : {}),
+            onTextChunk: emit(prefix),
+          });
+          return result.stopReason;
+        };
+      } else {
+        const completion = new this.#module.LlamaCompletion({ contextSequence: sequence });
+        session = completion;
+        const text = transcript(system, turns);
+        promptTokens = this.countTokens(text);
+        generate = async (prefix, call) => {
+          const result = await completion.generateCompletionWithMeta(text + prefix, {
+            ...common,
+            ...call,
+            onTextChunk: emit(''),
+            // A base model goes on to write the next question of the transcript: stop there.
+            customStopTriggers: ['\nQuestion:', '\n\n\n'],
+          });
+          return result.metadata.stopReason;
+        };
+      }
+      done = (async () => {
+        if (!grammar) {
+          await generate('', { maxTokens });
+          return;
+        }
+        // A few tokens are kept back: when the budget runs out inside a sentence, the model still
+        // closes it with a marker of its choice, so a cut answer cites too.
+        const reserve = 4;
+        const stop = await generate('', { maxTokens: Math.max(1, maxTokens - reserve), grammar });
+        if (stop !== 'maxTokens' || controller.signal.aborted) return;
+        const open = ' [';
+        answer += open;
+        parts.push({ type: 'token', text: open });
+        await generate(answer, { maxTokens: reserve, grammar: await this.#grammar(markerGrammar(options.citeSources!)) });
+      })().then(
+        () => parts.end(),
+        (error: unknown) => parts.fail(error),
+      );
       yield* parts;
       await done;
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
@@ -189,11 +251,39 @@ export class LocalLlamaChatModel implements ChatModel {
     }
   }
 
+  /** Grammars are compiled once each. */
+  #grammar(text: string): Promise<LlamaGrammar> {
+    let grammar = this.#grammars.get(text);
+    if (!grammar) {
+      grammar = this.#llama.createGrammar({ grammar: text });
+      this.#grammars.set(text, grammar);
+    }
+    return grammar;
+  }
+
   async close(): Promise<void> {
     await this.#context.dispose();
     await this.#model.dispose();
     await this.#llama.dispose();
   }
+}
+
+/**
+ * Downloads the local chat model into the cache (or checks `modelPath`) and returns its file,
+ * e.g. before going offline. Loads nothing.
+ */
+export async function downloadLocalModel(options: LocalLlamaOptions): Promise<string> {
+  return resolveLocalModelFile(await importNodeLlamaCpp(), { ...options, offline: false });
+}
+
+/** Chat messages as the plain text a base model continues: earlier turns as Question/Answer. */
+export function transcript(system: readonly string[], turns: readonly ChatMessage[]): string {
+  const lines = system.length > 0 ? [system.join('\n\n'), ''] : [];
+  for (const [index, message] of turns.entries()) {
+    if (index === turns.length - 1) lines.push(message.content.trim(), '', 'Answer:');
+    else lines.push(message.role === 'user' ? `Question: ${message.content.trim()}` : `Answer: ${message.content.trim()}`, '');
+  }
+  return lines.join('\n');
 }
 
 /** A local path is used as it is; a URI is looked up in the cache and downloaded unless offline. */
@@ -210,20 +300,52 @@ async function resolveLocalModelFile(module: NodeLlamaCpp, options: LocalLlamaOp
     return file;
   }
   const uri = options.model ?? DEFAULT_LOCAL_MODEL;
-  try {
-    return await module.resolveModelFile(uri, {
-      directory: options.cacheDir ?? defaultLlmCacheDir(),
-      download: options.offline ? false : 'auto',
+  const directory = options.cacheDir ?? defaultLlmCacheDir();
+  const get = (download: false | 'auto') =>
+    module.resolveModelFile(uri, {
+      directory,
+      download,
       cli: false,
       ...(options.onDownloadProgress
         ? { onProgress: ({ downloadedSize, totalSize }) => options.onDownloadProgress!(downloadedSize, totalSize) }
         : {}),
     });
+  try {
+    if (options.offline) return await get(false);
+    try {
+      return await get(false);
+    } catch {
+      // Not in the cache. node-llama-cpp's downloader retries an unreachable host for minutes
+      // and ignores its abort signal meanwhile: ask the host first, and fail fast when offline.
+      await probeHost(uri, options.connectTimeoutMs ?? 15_000);
+      return await get('auto');
+    }
   } catch (error) {
+    if (error instanceof ProviderError) throw error;
     throw new ProviderError('provider.local-download', `cannot get the local model ${uri}: ${messageOf(error)}`, {
       cause: error,
       context: { model: uri },
     });
+  }
+}
+
+/** Fails with a clear message when the host a model URI downloads from cannot be reached. */
+async function probeHost(uri: string, timeoutMs: number): Promise<void> {
+  const origin =
+    uri.startsWith('hf:') || uri.startsWith('huggingface:')
+      ? 'https://huggingface.co'
+      : URL.canParse(uri)
+        ? new URL(uri).origin
+        : undefined;
+  if (!origin) return;
+  try {
+    await fetch(origin, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new ProviderError(
+      'provider.local-download',
+      `cannot get the local model ${uri}: ${origin} cannot be reached (${messageOf((error as { cause?: unknown }).cause ?? error)}); offline, give a GGUF file with llm.modelPath`,
+      { cause: error, context: { model: uri } },
+    );
   }
 }
 

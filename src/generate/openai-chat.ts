@@ -39,6 +39,11 @@ export interface ChatCallOptions {
   signal?: AbortSignal;
   /** Largest answer, in tokens. Default: the endpoint's. */
   maxTokens?: number;
+  /**
+   * The answer must cite some of these many numbered sources. Models that can constrain their
+   * decoding (the local provider) enforce it; remote endpoints get the request in the prompt only.
+   */
+  citeSources?: number;
 }
 
 /** Generates answers through any OpenAI-compatible chat completions endpoint. */

@@ -1,6 +1,6 @@
 import { type Citation, checkCitations } from '../generate/citations.js';
 import type { ChatModel } from '../generate/chat-model.js';
-import { buildMessages, type ChatMessage, type PromptTemplate } from '../generate/prompt.js';
+import { buildMessages, type ChatMessage, DEFAULT_TEMPLATE, type PromptTemplate } from '../generate/prompt.js';
 import type { Retriever } from '../retrieve/retriever.js';
 import type { RetrievedChunk } from '../types.js';
 
@@ -18,6 +18,11 @@ export interface AskOptions {
   template?: PromptTemplate;
   /** Largest answer, in tokens. Default: 512. */
   maxTokens?: number;
+  /**
+   * Make the answer cite the numbered sources where the chat model can constrain its decoding
+   * (the local provider). Default: true; ignored with an unnumbered template.
+   */
+  enforceCitations?: boolean;
   /** Earlier turns of a conversation (see `chat`). */
   history?: readonly ChatMessage[];
   /** Retrieve with this text instead of the question (a follow-up rewritten to stand alone). */
@@ -116,7 +121,10 @@ export async function* askStream(options: AskOptions): AsyncGenerator<AskEvent> 
   let model: string | undefined;
   let usage: { promptTokens: number; completionTokens: number } | undefined;
   let tokens = 0;
-  for await (const part of chat.stream(prompt.messages, { maxTokens, ...(options.signal ? { signal: options.signal } : {}) })) {
+  const numbered = (options.template ?? DEFAULT_TEMPLATE).numbered;
+  const citeSources = (options.enforceCitations ?? true) && numbered ? prompt.used.length : 0;
+  const callOptions = { maxTokens, ...(citeSources > 0 ? { citeSources } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+  for await (const part of chat.stream(prompt.messages, callOptions)) {
     if (part.type === 'token') {
       firstToken ??= performance.now();
       tokens += 1;

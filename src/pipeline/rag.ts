@@ -230,6 +230,7 @@ export class MilvusRag {
       chat: this.chat,
       template: this.template,
       maxTokens: this.config.llm.maxTokens,
+      enforceCitations: this.config.llm.enforceCitations,
       limit: options.limit ?? this.config.search.limit,
       ...(options.filter ? { filter: options.filter } : {}),
       ...(options.history ? { history: options.history } : {}),

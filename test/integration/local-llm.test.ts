@@ -40,6 +40,21 @@ describe('local GGUF model, offline', () => {
     assert.ok(done.usage!.completionTokens > 0);
   });
 
+  test('answers the reference question citing a retrieved chunk that says where data is stored', async () => {
+    const result = await rag.ask(REFERENCE_QUESTION);
+    assert.ok(result.answer && result.answer.length > 0);
+    assert.ok(result.citations.length > 0, `the answer cites no source: ${result.answer}`);
+    assert.deepEqual(result.invalidCitations, []);
+    const cited = result.citations.map((citation) => result.sources[citation.number - 1]!);
+    assert.ok(
+      cited.some((chunk) => /persistent storage|object storage|MinIO|S3/i.test(chunk.text)),
+      `no cited chunk says where data is stored: ${result.answer}\n${cited.map((chunk) => chunk.headings).join('\n')}`,
+    );
+    // The markers are in the answer text, and name the sources they claim to.
+    for (const citation of result.citations) assert.ok(result.answer.includes(`[${citation.number}]`));
+    process.stderr.write(`local answer: ${result.answer}\n`);
+  });
+
   test('the CLI uses the local model with no endpoint configured, and prints sources', async () => {
     // Its own database: Milvus Lite allows one process per file, and this test's process holds `uri`.
     const common = ['--uri', path.join(folder, 'cli.db'), '--model-path', TEST_MODEL_PATH];
