@@ -71,8 +71,6 @@ export function checkCitations(answer: string, sources: readonly RetrievedChunk[
 export interface CitationGrammarOptions {
   /** Most sentences. Default: 4. */
   maxSentences?: number;
-  /** Most characters (a Markdown link counts one) of one sentence. Default: 400. */
-  maxSentenceChars?: number;
 }
 
 /**
@@ -85,17 +83,18 @@ export interface CitationGrammarOptions {
 export function citationGrammar(sourceCount: number, options: CitationGrammarOptions = {}): string {
   const numbers = sourceNumbers(sourceCount);
   const maxSentences = options.maxSentences ?? 4;
-  const maxSentenceChars = options.maxSentenceChars ?? 400;
   return [
     `root ::= " "? sentence (" " sentence){0,${maxSentences - 1}} "\\n"?`,
-    `sentence ::= piece{1,${maxSentenceChars}} [.!?]? marker{1,3}`,
+    `sentence ::= piece+ [.!?]? marker{1,3}`,
+    // Unbounded repetitions: llama.cpp expands x{1,400} into 400 nested rules, which made
+    // decoding 4x slower (bench:llm); sentences end by the full-stop rule, answers by max tokens.
     // A line break ends the answer (base models end a transcript turn so, not with an EOS).
     // A sentence ends in its markers, after its full stop ("... logs. [1]"); inside, a full stop
     // is only allowed within a word or a number ("2.4", "e.g"). No brackets but Markdown links (the FAQ has them, with text that
     // is not a number), so the only bare markers are checked ones; no newlines, so a base model
     // cannot drift into writing the next question of a made-up transcript.
     `piece ::= [^\\[\\]\\n.!?] | [.!?] [^\\[\\]\\n.!? ] | link`,
-    `link ::= "[" [^\\[\\]\\n0-9 ] [^\\[\\]\\n]{0,99} "](" [^()\\[\\]\\n ]{1,200} ")"`,
+    `link ::= "[" [^\\[\\]\\n0-9 ] [^\\[\\]\\n]* "](" [^()\\[\\]\\n ]+ ")"`,
     `marker ::= " [" number "]"`,
     `number ::= ${numbers}`,
   ].join('\n');
