@@ -18,6 +18,7 @@ import { packageRoot } from '../internal/package-root.js';
 import { MilvusRag } from '../pipeline/rag.js';
 import type { AskEvent } from '../pipeline/ask.js';
 import { Conversation } from '../pipeline/conversation.js';
+import { sourcesToJson } from '../pipeline/sources.js';
 import type { RetrievedChunk } from '../types.js';
 import { createIngestProgress } from './progress.js';
 
@@ -106,21 +107,6 @@ const NO_ENDPOINT_HELP =
   '  export MILVUS_RAG_LLM_PROVIDER=nvidia NVIDIA_API_KEY=nvapi-...         # NVIDIA\n' +
   '  export MILVUS_RAG_LLM_PROVIDER=ollama MILVUS_RAG_LLM_MODEL=llama3.2    # Ollama on this machine\n' +
   '  export OPENAI_BASE_URL=http://localhost:8000/v1 MILVUS_RAG_LLM_MODEL=<model>   # vLLM, llama.cpp server, ...\n\n';
-
-function sourcesToJson(sources: readonly RetrievedChunk[]) {
-  return sources.map((source, index) => {
-    const page = pageOf(source);
-    return {
-      number: index + 1,
-      id: source.id,
-      distance: source.distance,
-      source: source.source,
-      headings: source.headings,
-      ...(page === undefined ? {} : { page }),
-      text: source.text,
-    };
-  });
-}
 
 /** After a streamed answer: invalid citations on stderr, then the numbered sources, cited ones starred. */
 function printAnswerFooter(done: Extract<AskEvent, { type: 'done' }>, sources: readonly RetrievedChunk[], streamed: boolean): void {
@@ -366,6 +352,42 @@ export function buildProgram(): Command {
         }
         lines.close();
       });
+    });
+
+  program
+    .command('serve')
+    .description('serve the HTTP API (search, ask, ingest, OpenAI-compatible chat, /openapi.json) and a web page at /')
+    .option('--host <host>', 'address to bind; anything but loopback needs MILVUS_RAG_API_KEY [env MILVUS_RAG_HOST; default 127.0.0.1]')
+    .option('--port <n>', 'port, 0 for any free one [env MILVUS_RAG_PORT; default 8080]', (value) => {
+      const port = Number(value);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('a port number from 0 to 65535');
+      return port;
+    })
+    .option('--cors-origin <origin...>', 'browser origins allowed to call the API (default: none, CORS off)')
+    .action(async (options: { host?: string; port?: number; corsOrigin?: string[] }) => {
+      const quiet = Boolean(program.opts<GlobalOptions>().quiet);
+      const resolved = await config({ server: { host: options.host, port: options.port, corsOrigins: options.corsOrigin } });
+      const rag = await openRag(resolved, quiet);
+      let server;
+      try {
+        const { startServer } = await import('../server/index.js');
+        server = await startServer(rag, resolved, { version });
+      } catch (error) {
+        await rag.close();
+        throw error;
+      }
+      process.stderr.write(
+        `milvus-rag serving collection "${resolved.collection}" at ${server.url} (web page at ${server.url}/, API at ${server.url}/openapi.json)` +
+          `${resolved.server.apiKey ? ', API key required' : ''}; Ctrl-C stops\n`,
+      );
+      process.stdout.write(`${server.url}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      if (!quiet) process.stderr.write('stopping\n');
+      await server.close();
+      await rag.close();
     });
 
   const models = program.command('models').description('embedding models known by name, and the local chat model');

@@ -5,3 +5,4 @@
 export { type AskEvent, type AskOptions, type AskResult, type AskTimings, ask, askStream } from './ask.js';
 export { Conversation, type ConversationEvent, REWRITE_PROMPT, rewriteQuestion } from './conversation.js';
 export { type IngestOptions, type IngestProgress, type IngestResult, ingest } from './ingest.js';
+export { type SourceJson, sourcesToJson } from './sources.js';

@@ -119,6 +119,12 @@ export class MilvusStore implements VectorStore {
     return Boolean(response.value);
   }
 
+  async listCollections(): Promise<string[]> {
+    const response = await this.#call('list collections', '*', () => this.#client.showCollections());
+    checkStatus(response.status, 'list collections', { collection: '*' });
+    return response.data.map((collection) => collection.name).sort();
+  }
+
   async dropCollection(name: string): Promise<void> {
     const status = await this.#call('drop collection', name, () => this.#client.dropCollection({ collection_name: name }));
     checkStatus(status, 'drop collection', { collection: name });

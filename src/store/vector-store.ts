@@ -76,6 +76,8 @@ export interface VectorStore {
   readonly uri: string;
   readonly capabilities: StoreCapabilities;
   hasCollection(name: string): Promise<boolean>;
+  /** The names of the collections in the database, sorted. */
+  listCollections(): Promise<string[]>;
   dropCollection(name: string): Promise<void>;
   /** Creates the collection with its vector index and loads it for search. */
   createCollection(spec: CollectionSpec): Promise<void>;

@@ -142,14 +142,16 @@ export function describeStoreSuite(backend: string, open: () => Promise<MilvusSt
       }
     });
 
-    test('drops a collection', async () => {
+    test('lists and drops a collection', async () => {
       const store = await open();
       try {
         const name = 'suite_drop';
         if (await store.hasCollection(name)) await store.dropCollection(name);
         await store.createCollection({ name, dimension: 4 });
+        assert.ok((await store.listCollections()).includes(name));
         await store.dropCollection(name);
         assert.equal(await store.hasCollection(name), false);
+        assert.ok(!(await store.listCollections()).includes(name));
       } finally {
         await store.close();
       }
