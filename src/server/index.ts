@@ -1,0 +1,74 @@
+/**
+ * @module server — `milvus-rag serve`: the HTTP API (search, ask, ingest jobs, an
+ * OpenAI-compatible chat endpoint, OpenAPI) and a web page, a thin shell over {@link MilvusRag}.
+ */
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import type { Config } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
+import type { MilvusRag } from '../pipeline/rag.js';
+import { createServerApp } from './app.js';
+
+export { createServerApp, RAG_MODEL_ID, type ServerAppOptions } from './app.js';
+export { ApiError, toHttpError } from './http-errors.js';
+export { type IngestJob, IngestJobs } from './ingest-jobs.js';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** Whether a host name only listens on this machine. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** `http://host:port`, the port resolved when 0 was asked for. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the RAG over HTTP with the `server` section of the config. Binding anything but
+ * loopback without `server.apiKey` is refused: the API can read server paths and spend LLM tokens.
+ */
+export async function startServer(
+  rag: MilvusRag,
+  config: Config,
+  options: { version?: string; cwd?: string } = {},
+): Promise<RunningServer> {
+  const server = config.server;
+  const loopback = isLoopback(server.host);
+  if (!loopback && !server.apiKey) {
+    throw new ConfigError(
+      'config.server-key',
+      `binding ${server.host} exposes the API beyond this machine: set an API key (MILVUS_RAG_API_KEY or server.apiKey, 16+ characters), or bind 127.0.0.1`,
+      { context: { field: 'server.apiKey' } },
+    );
+  }
+  const cwd = options.cwd ?? process.cwd();
+  const { app, jobs } = createServerApp(rag, {
+    apiKey: server.apiKey,
+    corsOrigins: server.corsOrigins,
+    maxBodyBytes: server.maxBodyBytes,
+    maxUploadBytes: server.maxUploadBytes,
+    uploadDir: path.resolve(cwd, server.uploadDir),
+    ingestRoots: (server.ingestRoots ?? [cwd]).map((root) => path.resolve(cwd, root)),
+    // On loopback, answer only to local names: a DNS-rebinding page cannot reach the API.
+    ...(loopback ? { allowedHosts: ['127.0.0.1', 'localhost', '::1', '[::1]'] } : {}),
+    ...(options.version ? { version: options.version } : {}),
+  });
+  const listening = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const instance = serve({ fetch: app.fetch, hostname: server.host, port: server.port }, () => resolve(instance));
+    instance.once('error', reject);
+  });
+  const address = listening.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => listening.close(() => resolve()));
+      await jobs.idle();
+    },
+  };
+}

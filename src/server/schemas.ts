@@ -1,0 +1,216 @@
+import { z } from '@hono/zod-openapi';
+
+/**
+ * The HTTP API's request and response schemas. The same objects validate requests and generate
+ * the OpenAPI document at `/openapi.json`, so the two cannot drift apart.
+ */
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_request' }),
+      message: z.string().openapi({ example: 'question: Required' }),
+    }),
+  })
+  .openapi('Error');
+
+const limit = z.number().int().min(1).max(100).optional().openapi({ description: 'chunks to return; default: search.limit (3)' });
+const filter = z.string().max(4000).optional().openapi({ description: 'Milvus filter expression, e.g. source like "faq/%"' });
+
+export const SearchRequest = z
+  .object({
+    query: z.string().trim().min(1).max(8000).openapi({ example: 'How is data stored in milvus?' }),
+    limit,
+    filter,
+  })
+  .strict()
+  .openapi('SearchRequest');
+
+export const Source = z
+  .object({
+    number: z.number().int().openapi({ description: '[n] in an answer refers to the source with this number' }),
+    id: z.union([z.string(), z.number()]),
+    distance: z.number().openapi({ description: 'inner product; higher is closer' }),
+    source: z.string().openapi({ example: 'product_faq.md' }),
+    headings: z.string().openapi({ example: 'Product FAQ > Where does Milvus store data?' }),
+    page: z.number().int().optional(),
+    text: z.string(),
+  })
+  .openapi('Source');
+
+export const SearchResponse = z.object({ results: z.array(Source) }).openapi('SearchResponse');
+
+export const AskRequest = z
+  .object({
+    question: z.string().trim().min(1).max(8000).openapi({ example: 'How is data stored in milvus?' }),
+    limit,
+    filter,
+    stream: z.boolean().optional().openapi({ description: 'answer as Server-Sent Events: retrieval, token..., done' }),
+  })
+  .strict()
+  .openapi('AskRequest');
+
+const Citation = z
+  .object({ number: z.number().int(), source: z.string(), headings: z.string(), page: z.number().int().optional(), distance: z.number() })
+  .openapi('Citation');
+
+const Usage = z.object({ promptTokens: z.number(), completionTokens: z.number() });
+
+const Timings = z
+  .object({
+    retrievalMs: z.number(),
+    firstTokenMs: z.number().optional(),
+    generationMs: z.number(),
+    totalMs: z.number(),
+    tokensPerSecond: z.number().optional(),
+  })
+  .openapi('Timings');
+
+export const AskResponse = z
+  .object({
+    question: z.string(),
+    answer: z.string().nullable().openapi({ description: 'null when no chat model is configured: the sources alone are returned' }),
+    citations: z.array(Citation),
+    invalidCitations: z
+      .array(z.number())
+      .openapi({ description: 'numbers the model cited that are not among the sources (removed from the answer)' }),
+    sources: z.array(Source),
+    model: z.string().optional(),
+    usage: Usage.optional(),
+    timings: Timings,
+  })
+  .openapi('AskResponse');
+
+export const IngestRequest = z
+  .object({
+    path: z
+      .string()
+      .trim()
+      .min(1)
+      .max(4096)
+      .openapi({ description: 'a folder, glob, file or .zip on the server, inside server.ingestRoots' }),
+    include: z.string().max(1000).optional().openapi({ example: 'en/faq/*.md' }),
+    prune: z.boolean().optional().openapi({ description: 'delete the chunks of files no longer in the folder' }),
+  })
+  .strict()
+  .openapi('IngestRequest');
+
+export const IngestUpload = z
+  .object({
+    // One file or several under the same field; checked (names, types) by the route itself.
+    files: z.unknown().openapi({
+      type: 'array',
+      items: { type: 'string', format: 'binary' },
+      description: 'documents (.md .mdx .markdown .txt .html .htm .pdf), plain file names',
+    }),
+  })
+  .openapi('IngestUpload');
+
+export const Job = z
+  .object({
+    id: z.string(),
+    status: z.enum(['queued', 'running', 'done', 'failed']),
+    source: z.string(),
+    progress: z.object({ files: z.number(), filesDone: z.number(), chunks: z.number() }),
+    result: z
+      .object({
+        files: z.number(),
+        chunks: z.number(),
+        added: z.number(),
+        updated: z.number(),
+        deleted: z.number(),
+        skipped: z.number(),
+        failed: z.array(z.object({ file: z.string(), error: z.string() })),
+        rows: z.number(),
+      })
+      .optional(),
+    error: z.string().optional(),
+    createdAt: z.string(),
+    finishedAt: z.string().optional(),
+  })
+  .openapi('Job');
+
+export const JobParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+
+export const Collections = z
+  .object({
+    collections: z.array(
+      z.object({
+        name: z.string(),
+        rows: z.number().optional(),
+        dimension: z.number().optional(),
+        model: z.string().optional(),
+        current: z.boolean().openapi({ description: 'the collection this server answers from' }),
+      }),
+    ),
+  })
+  .openapi('Collections');
+
+export const Health = z
+  .object({
+    status: z.literal('ok'),
+    version: z.string(),
+    collection: z.string(),
+    rows: z.number().nullable(),
+    embedding: z.object({ model: z.string(), dimension: z.number() }),
+    llm: z.object({ model: z.string(), endpoint: z.string() }).nullable(),
+    milvus: z.object({ uri: z.string(), backend: z.string(), version: z.string() }),
+    auth: z.boolean().openapi({ description: 'whether /v1 routes need Authorization: Bearer' }),
+  })
+  .openapi('Health');
+
+// OpenAI's chat completions, as much of it as a RAG answer uses. Clients send more fields
+// (stream_options, top_p, user, ...): they are accepted and ignored, not refused.
+const ContentPart = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
+export const ChatCompletionRequest = z
+  .object({
+    model: z.string().optional(),
+    messages: z
+      .array(
+        z
+          .object({
+            role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+            content: z.union([z.string(), z.array(ContentPart), z.null()]).optional(),
+          })
+          .passthrough(),
+      )
+      .min(1),
+    stream: z.boolean().optional(),
+    max_tokens: z.number().int().positive().optional(),
+    max_completion_tokens: z.number().int().positive().optional(),
+    stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().nullable().optional(),
+  })
+  .passthrough()
+  .openapi('ChatCompletionRequest');
+
+export const ChatCompletion = z
+  .object({
+    id: z.string(),
+    object: z.literal('chat.completion'),
+    created: z.number(),
+    model: z.string(),
+    choices: z.array(
+      z.object({
+        index: z.number(),
+        message: z.object({ role: z.literal('assistant'), content: z.string() }),
+        finish_reason: z.string(),
+      }),
+    ),
+    usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number(), total_tokens: z.number() }).optional(),
+    sources: z.array(Source).openapi({ description: 'milvus-rag: the retrieved chunks the answer was built from' }),
+    citations: z.array(Citation).openapi({ description: 'milvus-rag: the sources the answer cites' }),
+  })
+  .openapi('ChatCompletion');
+
+export const ModelList = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(z.object({ id: z.string(), object: z.literal('model'), created: z.number(), owned_by: z.string() })),
+  })
+  .openapi('ModelList');

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { Config } from '../../src/config/schema.js';
+import { MilvusRag } from '../../src/pipeline/rag.js';
+import { type RunningServer, startServer } from '../../src/server/index.js';
+import { FAQ_DIR, REFERENCE_QUESTION, ROOT, TEST_LLM_PATH, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
+
+// The server on a real socket: the official openai client, concurrent load, and the bind rules.
+const folder = await tempDir();
+const API_KEY = 'socket-test-key-0123456789';
+
+describe('milvus-rag serve on a socket', () => {
+  let rag: MilvusRag;
+  let config: Config;
+  let server: RunningServer;
+
+  before(async () => {
+    config = await loadConfig({
+      cwd: ROOT,
+      env: {},
+      flags: {
+        uri: path.join(folder, 'http.db'),
+        embedding: { modelPath: TEST_MODEL_PATH },
+        llm: { modelPath: TEST_LLM_PATH, maxTokens: 64, temperature: 0, contextWindow: 2048 },
+        server: { port: 0, apiKey: API_KEY, uploadDir: path.join(folder, 'uploads') },
+      },
+    });
+    rag = await MilvusRag.open(config);
+    await rag.ingest(FAQ_DIR, { drop: true });
+    server = await startServer(rag, config, { cwd: folder });
+  });
+  after(async () => {
+    await server?.close();
+    await rag?.close();
+  });
+
+  test('the official openai client gets a streamed RAG answer, with the sources in the stream', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: API_KEY, maxRetries: 0 });
+    const models = await client.models.list();
+    assert.deepEqual(
+      models.data.map((model) => model.id),
+      ['milvus-rag'],
+    );
+    const stream = await client.chat.completions.create({
+      model: 'milvus-rag',
+      messages: [{ role: 'user', content: REFERENCE_QUESTION }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let answer = '';
+    let deltas = 0;
+    let sources: Array<{ source: string; headings: string }> = [];
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      const extra = chunk as unknown as { sources?: typeof sources };
+      if (extra.sources) sources = extra.sources;
+      const choice = chunk.choices[0];
+      if (choice?.delta.content) {
+        answer += choice.delta.content;
+        deltas += 1;
+      }
+      if (choice?.finish_reason) finish = choice.finish_reason;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.ok(deltas > 1, 'the answer arrives in pieces');
+    assert.match(answer, /\[[1-3]\]/, answer);
+    assert.equal(finish, 'stop');
+    assert.equal(sources.length, 3);
+    assert.equal(sources[0]!.source, 'product_faq.md');
+    assert.ok(usage && usage.completion_tokens > 0);
+  });
+
+  test('the openai client gets a 401 without the key', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-the-key-0123456789', maxRetries: 0 });
+    await assert.rejects(client.models.list(), (error: unknown) => error instanceof OpenAI.AuthenticationError);
+  });
+
+  test('50 concurrent searches on loopback: 0 errors, each with 3 results', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, index) =>
+        fetch(`${server.url}/v1/search`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${API_KEY}` },
+          body: JSON.stringify({ query: `${REFERENCE_QUESTION} (${index})` }),
+        }).then(async (response) => ({ status: response.status, body: (await response.json()) as { results?: unknown[] } })),
+      ),
+    );
+    const failed = responses.filter((response) => response.status !== 200 || response.body.results?.length !== 3);
+    assert.deepEqual(failed, []);
+  });
+
+  test('binding beyond loopback without an API key is refused before anything listens', async () => {
+    const exposed = { ...config, server: { ...config.server, host: '0.0.0.0', apiKey: undefined } };
+    await assert.rejects(startServer(rag, exposed), /binding 0\.0\.0\.0 exposes the API beyond this machine: set an API key/);
+    const withKey = await startServer(rag, { ...config, server: { ...config.server, host: '0.0.0.0', port: 0 } }, { cwd: folder });
+    try {
+      const health = await fetch(`${withKey.url.replace('0.0.0.0', '127.0.0.1')}/health`);
+      assert.equal(health.status, 200);
+      const search = await fetch(`${withKey.url.replace('0.0.0.0', '127.0.0.1')}/v1/collections`);
+      assert.equal(search.status, 401);
+    } finally {
+      await withKey.close();
+    }
+  });
+});
