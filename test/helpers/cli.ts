@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from './paths.js';
 
@@ -14,6 +14,8 @@ export function runCli(
   env: Record<string, string | undefined> = {},
   cwd = ROOT,
   input?: string,
+  /** Sees the child as soon as it runs: to read its output as it comes, or signal it. */
+  onChild?: (child: ChildProcess) => void,
 ): Promise<CliResult> {
   const base = { ...process.env };
   for (const key of Object.keys(base)) {
@@ -34,6 +36,7 @@ export function runCli(
       stderr += data.toString();
     });
     if (input !== undefined) child.stdin?.end(input);
+    onChild?.(child);
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });

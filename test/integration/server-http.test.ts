@@ -7,6 +7,7 @@ import type { Config } from '../../src/config/schema.js';
 import { MilvusRag } from '../../src/pipeline/rag.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { FAQ_DIR, REFERENCE_QUESTION, ROOT, TEST_LLM_PATH, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
 // The server on a real socket: the official openai client, concurrent load, and the bind rules.
@@ -106,5 +107,42 @@ describe('milvus-rag serve on a socket', () => {
     } finally {
       await withKey.close();
     }
+  });
+});
+
+describe('milvus-rag serve (the command)', () => {
+  test('prints its URL, serves until SIGTERM, then stops cleanly', async () => {
+    const common = ['--uri', path.join(folder, 'cli-serve.db'), '--model-path', TEST_MODEL_PATH];
+    let health: Record<string, unknown> | undefined;
+    const result = await runCli([...common, 'serve', '--port', '0'], {}, ROOT, undefined, (child) => {
+      let seen = '';
+      child.stdout!.on('data', (data: Buffer) => {
+        seen += data.toString();
+        const url = /^(http:\/\/127\.0\.0\.1:\d+)$/m.exec(seen)?.[1];
+        if (!url || health) return;
+        health = {};
+        void fetch(`${url}/health`)
+          .then(async (response) => (health = (await response.json()) as Record<string, unknown>))
+          .finally(() => child.kill('SIGTERM'));
+      });
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(health?.status, 'ok');
+    assert.equal(health?.collection, 'my_rag_collection');
+    assert.match(result.stderr, /milvus-rag serving collection "my_rag_collection" at http:\/\/127\.0\.0\.1:\d+ .*Ctrl-C stops\nstopping/s);
+  });
+
+  test('--host 0.0.0.0 without an API key exits 2 and says what to set', async () => {
+    const result = await runCli([
+      '--uri',
+      path.join(folder, 'cli-exposed.db'),
+      '--model-path',
+      TEST_MODEL_PATH,
+      'serve',
+      '--host',
+      '0.0.0.0',
+    ]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /binding 0\.0\.0\.0 exposes the API beyond this machine: set an API key \(MILVUS_RAG_API_KEY/);
   });
 });
