@@ -18,7 +18,10 @@ import { packageRoot } from '../internal/package-root.js';
 import { MilvusRag } from '../pipeline/rag.js';
 import type { AskEvent } from '../pipeline/ask.js';
 import { Conversation } from '../pipeline/conversation.js';
+import { evaluate, readEvalCases } from '../pipeline/evaluate.js';
 import { sourcesToJson } from '../pipeline/sources.js';
+import { combineFilters, sourceFilter } from '../retrieve/filters.js';
+import { SEARCH_MODES, type SearchMode } from '../retrieve/retriever.js';
 import type { RetrievedChunk } from '../types.js';
 import { createIngestProgress } from './progress.js';
 
@@ -34,6 +37,33 @@ interface GlobalOptions {
   llmModelPath?: string;
   provider?: string;
   quiet?: boolean;
+}
+
+/** `--mode dense|sparse|hybrid`. */
+function modeOption(): Option {
+  return new Option('--mode <mode>', 'dense (embeddings), sparse (BM25 words) or hybrid (both, RRF) [default: search.mode, dense]').choices(
+    [...SEARCH_MODES],
+  );
+}
+
+/** Fallback notices (e.g. no BM25 on this server) go to stderr. */
+function notice(message: string): void {
+  process.stderr.write(`note: ${message}\n`);
+}
+
+/** A notice said once per run, not once per question. */
+function once(say: (message: string) => void): (message: string) => void {
+  let said = false;
+  return (message) => {
+    if (said) return;
+    said = true;
+    say(message);
+  };
+}
+
+function round(value: number, digits = 4): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
 }
 
 function positiveInteger(value: string): number {
@@ -223,12 +253,15 @@ export function buildProgram(): Command {
     .argument('<query>')
     .option('--limit <n>', 'number of chunks', positiveInteger)
     .option('--filter <expr>', 'Milvus filter expression, e.g. \'source like "faq/%"\'')
+    .option('--source <glob>', 'only chunks of sources matching this glob, e.g. "faq/*"')
+    .addOption(modeOption())
     .option('--json', 'print [{id, distance, text, source, headings}]')
-    .action(async (query: string, options: { limit?: number; filter?: string; json?: boolean }) => {
+    .action(async (query: string, options: { limit?: number; filter?: string; source?: string; mode?: SearchMode; json?: boolean }) => {
       const quiet = Boolean(program.opts<GlobalOptions>().quiet);
-      const resolved = await config({ search: { limit: options.limit } });
+      const resolved = await config({ search: { limit: options.limit, mode: options.mode } });
+      const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
       const hits = await withRag(resolved, quiet, (rag, signal) =>
-        rag.search(query, { ...(options.filter ? { filter: options.filter } : {}), signal }),
+        rag.search(query, { ...(filter ? { filter } : {}), onNotice: notice, signal }),
       );
       if (options.json) process.stdout.write(`${JSON.stringify(hitsToJson(hits), null, 2)}\n`);
       else printHits(hits);
@@ -240,6 +273,8 @@ export function buildProgram(): Command {
     .argument('<question>')
     .option('--limit <n>', 'chunks given as context', positiveInteger)
     .option('--filter <expr>', 'Milvus filter expression for retrieval')
+    .option('--source <glob>', 'retrieve only from sources matching this glob, e.g. "faq/*"')
+    .addOption(modeOption())
     .option('--max-tokens <n>', 'largest answer, in tokens (default 512)', positiveInteger)
     .option('--prompt-template <file>', 'a prompt file with {context} and {question} (default: the reference prompt, numbered)')
     .option('--no-enforce-citations', 'let a local model answer freely (by default its decoding must cite the sources)')
@@ -250,6 +285,8 @@ export function buildProgram(): Command {
         options: {
           limit?: number;
           filter?: string;
+          source?: string;
+          mode?: SearchMode;
           maxTokens?: number;
           promptTemplate?: string;
           enforceCitations: boolean;
@@ -258,7 +295,7 @@ export function buildProgram(): Command {
       ) => {
         const quiet = Boolean(program.opts<GlobalOptions>().quiet);
         const resolved = await config({
-          search: { limit: options.limit },
+          search: { limit: options.limit, mode: options.mode },
           llm: {
             maxTokens: options.maxTokens,
             promptTemplate: options.promptTemplate,
@@ -269,7 +306,8 @@ export function buildProgram(): Command {
         await withRag(resolved, quiet, async (rag, signal) => {
           let sources: RetrievedChunk[] = [];
           let streamed = false;
-          for await (const event of rag.askStream(question, { ...(options.filter ? { filter: options.filter } : {}), signal })) {
+          const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
+          for await (const event of rag.askStream(question, { ...(filter ? { filter } : {}), onNotice: notice, signal })) {
             if (event.type === 'retrieval') {
               sources = event.sources;
               if (event.trimmed && !quiet)
@@ -352,6 +390,55 @@ export function buildProgram(): Command {
         }
         lines.close();
       });
+    });
+
+  program
+    .command('eval')
+    .description('measure retrieval on a question set: recall@1/3/5/10, MRR and latency')
+    .argument(
+      '<questions.jsonl>',
+      'one {"question": ..., "expected": ...} per line; a hit is a chunk whose text or heading path contains expected',
+    )
+    .option('--k <n>', 'the cut-off whose misses are listed (recall@k is added to the table)', positiveInteger, 3)
+    .addOption(modeOption())
+    .option('--filter <expr>', 'Milvus filter expression for retrieval')
+    .option('--source <glob>', 'retrieve only from sources matching this glob')
+    .option('--json', 'print {n, k, mode, recall_at_k, mrr, latency_ms}')
+    .action(async (file: string, options: { k: number; mode?: SearchMode; filter?: string; source?: string; json?: boolean }) => {
+      const quiet = Boolean(program.opts<GlobalOptions>().quiet);
+      const cases = await readEvalCases(file);
+      const resolved = await config({ search: { mode: options.mode } });
+      const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
+      const say = once(notice);
+      const report = await withRag(resolved, quiet, (rag, signal) =>
+        evaluate(cases, (question, limit) => rag.search(question, { limit, ...(filter ? { filter } : {}), onNotice: say, signal }), {
+          k: options.k,
+          mode: resolved.search.mode,
+        }),
+      );
+      const recall = Object.fromEntries(Object.entries(report.recallAtK).map(([k, value]) => [k, round(value)]));
+      if (options.json) {
+        const json = {
+          n: report.n,
+          k: report.k,
+          mode: report.mode,
+          recall_at_k: recall,
+          mrr: round(report.mrr),
+          latency_ms: { p50: round(report.latencyMs.p50, 2), p95: round(report.latencyMs.p95, 2) },
+        };
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${report.n} questions, ${report.mode} search, collection "${resolved.collection}"\n\n`);
+      for (const [k, value] of Object.entries(recall)) process.stdout.write(`recall@${k.padEnd(3)} ${value.toFixed(3)}\n`);
+      process.stdout.write(`MRR       ${report.mrr.toFixed(3)}\n`);
+      process.stdout.write(`latency   p50 ${report.latencyMs.p50.toFixed(1)} ms, p95 ${report.latencyMs.p95.toFixed(1)} ms\n`);
+      if (report.misses.length > 0) {
+        process.stdout.write(`\nnot in the top ${report.k}:\n`);
+        for (const miss of report.misses) {
+          process.stdout.write(`  ${miss.question}\n    expected: ${miss.expected} (rank ${miss.rank ?? '> ' + Math.max(10, report.k)})\n`);
+        }
+      }
     });
 
   program

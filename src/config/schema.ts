@@ -94,9 +94,19 @@ export const configSchema = z
       .strict()
       .default({ timeoutMs: 60_000, maxRetries: 2, maxTokens: 512, contextWindow: 8192, enforceCitations: true }),
     search: z
-      .object({ limit: z.number().int().positive().max(16_384).default(3) })
+      .object({
+        limit: z.number().int().positive().max(16_384).default(3),
+        /** `dense` (the reference), `sparse` (BM25) or `hybrid` (both, merged by Milvus). */
+        mode: z.enum(['dense', 'sparse', 'hybrid']).default('dense'),
+        /** How hybrid search merges: reciprocal rank fusion, or weighted scores. */
+        ranker: z.enum(['rrf', 'weighted']).default('rrf'),
+        /** RRF's k: larger flattens the bonus of top ranks. */
+        rrfK: z.number().int().positive().max(16_384).default(60),
+        /** Weights of the dense and the BM25 lists for the weighted ranker. */
+        weights: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.5, 0.5]),
+      })
       .strict()
-      .default({ limit: 3 }),
+      .default({ limit: 3, mode: 'dense', ranker: 'rrf', rrfK: 60, weights: [0.5, 0.5] }),
     /** `milvus-rag serve`. */
     server: z
       .object({

@@ -1,7 +1,7 @@
 import { type Citation, checkCitations } from '../generate/citations.js';
 import type { ChatModel } from '../generate/chat-model.js';
 import { buildMessages, type ChatMessage, DEFAULT_TEMPLATE, type PromptTemplate } from '../generate/prompt.js';
-import type { Retriever } from '../retrieve/retriever.js';
+import type { RetrieveOptions, Retriever } from '../retrieve/retriever.js';
 import type { RetrievedChunk } from '../types.js';
 
 /** Options of {@link ask} and {@link askStream}. */
@@ -14,6 +14,8 @@ export interface AskOptions {
   limit?: number;
   /** Milvus filter expression for retrieval. */
   filter?: string;
+  /** How chunks are retrieved, hybrid ranker, fallback notices (see {@link RetrieveOptions}). */
+  retrieval?: Pick<RetrieveOptions, 'mode' | 'ranker' | 'onNotice'>;
   /** Default: the reference prompt with numbered context and a request for `[n]` citations. */
   template?: PromptTemplate;
   /** Largest answer, in tokens. Default: 512. */
@@ -83,6 +85,7 @@ function promptBudget(chat: ChatModel | undefined, maxTokens: number): number | 
 export async function* askStream(options: AskOptions): AsyncGenerator<AskEvent> {
   const started = performance.now();
   const retrieved = await options.retriever.retrieve(options.searchQuery ?? options.question, {
+    ...options.retrieval,
     limit: options.limit ?? 3,
     ...(options.filter ? { filter: options.filter } : {}),
     ...(options.signal ? { signal: options.signal } : {}),

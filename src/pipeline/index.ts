@@ -6,3 +6,4 @@ export { type AskEvent, type AskOptions, type AskResult, type AskTimings, ask, a
 export { Conversation, type ConversationEvent, REWRITE_PROMPT, rewriteQuestion } from './conversation.js';
 export { type IngestOptions, type IngestProgress, type IngestResult, ingest } from './ingest.js';
 export { type SourceJson, sourcesToJson } from './sources.js';
+export { evaluate, type EvaluationReport, readEvalCases, type RetrieveForEval } from './evaluate.js';

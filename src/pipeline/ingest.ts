@@ -267,13 +267,18 @@ async function prepareCollection(store: VectorStore, name: string, embedder: Emb
       return;
     }
   }
+  // Where Milvus can, it also keeps BM25 term weights of `text` for sparse and hybrid search.
+  const bm25 = store.capabilities.fullTextSearch;
   await store.createCollection({
     name,
     dimension: embedder.dimension,
     metricType: 'IP',
     consistencyLevel: 'Strong',
     primaryKey: { type: 'varchar', maxLength: 64 },
-    fields: CHUNK_FIELDS,
+    fields: bm25
+      ? CHUNK_FIELDS.map((field) => (field.name === 'text' && field.type === 'varchar' ? { ...field, analyzer: true } : field))
+      : CHUNK_FIELDS,
+    ...(bm25 ? { bm25: { inputField: 'text' } } : {}),
     properties: {
       [PROPERTY.schema]: SCHEMA_VERSION,
       [PROPERTY.model]: embedder.modelId,

@@ -17,6 +17,10 @@ import { type AskEvent, type AskOptions, type AskResult, ask, askStream } from '
 export interface RagAskOptions {
   limit?: number;
   filter?: string;
+  /** Default: `search.mode` of the config. */
+  mode?: SearchMode;
+  /** Told when sparse/hybrid search falls back to dense. */
+  onNotice?: (message: string) => void;
   /** Earlier turns of a conversation. */
   history?: readonly ChatMessage[];
   /** Retrieve with this text instead of the question. */
@@ -24,6 +28,8 @@ export interface RagAskOptions {
   signal?: AbortSignal;
 }
 import { type IngestProgress, type IngestResult, ingest } from './ingest.js';
+import type { SearchMode } from '../retrieve/retriever.js';
+import type { HybridRanker } from '../store/vector-store.js';
 
 /**
  * Creates the chat model the configuration describes: a provider preset, overridden by
@@ -206,8 +212,22 @@ export class MilvusRag {
   }
 
   /** The closest chunks to a query, best first. */
-  search(query: string, options: { limit?: number; filter?: string; signal?: AbortSignal } = {}): Promise<RetrievedChunk[]> {
-    return this.retriever.retrieve(query, { limit: this.config.search.limit, ...options });
+  search(
+    query: string,
+    options: { limit?: number; filter?: string; mode?: SearchMode; onNotice?: (message: string) => void; signal?: AbortSignal } = {},
+  ): Promise<RetrievedChunk[]> {
+    return this.retriever.retrieve(query, {
+      limit: this.config.search.limit,
+      mode: this.config.search.mode,
+      ranker: this.ranker,
+      ...options,
+    });
+  }
+
+  /** The hybrid ranker the config asks for. */
+  get ranker(): HybridRanker {
+    const search = this.config.search;
+    return search.ranker === 'rrf' ? { type: 'rrf', k: search.rrfK } : { type: 'weighted', weights: search.weights };
   }
 
   /** Retrieves context and asks the chat model; without one, returns the context only. */
@@ -232,6 +252,11 @@ export class MilvusRag {
       maxTokens: this.config.llm.maxTokens,
       enforceCitations: this.config.llm.enforceCitations,
       limit: options.limit ?? this.config.search.limit,
+      retrieval: {
+        mode: options.mode ?? this.config.search.mode,
+        ranker: this.ranker,
+        ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+      },
       ...(options.filter ? { filter: options.filter } : {}),
       ...(options.history ? { history: options.history } : {}),
       ...(options.searchQuery ? { searchQuery: options.searchQuery } : {}),

@@ -2,4 +2,6 @@
  * Retrieve: embeds a question and returns the closest stored chunks with their distances.
  * @module retrieve
  */
-export { type RetrieveOptions, Retriever } from './retriever.js';
+export { type RetrieveOptions, Retriever, SEARCH_MODES, type SearchMode } from './retriever.js';
+export { type EvalCase, firstRelevantRank, isRelevant, type RetrievalMetrics, retrievalMetrics } from './retrieval-metrics.js';
+export { combineFilters, sourceFilter } from './filters.js';

@@ -1,6 +1,10 @@
 import type { Embedder } from '../embed/embedder.js';
-import type { VectorStore } from '../store/vector-store.js';
+import { type HybridRanker, type SearchHit, SPARSE_FIELD, type VectorStore } from '../store/vector-store.js';
 import type { RetrievedChunk } from '../types.js';
+
+/** How chunks are found: by embedding (`dense`), by BM25 over their words (`sparse`), or both merged (`hybrid`). */
+export type SearchMode = 'dense' | 'sparse' | 'hybrid';
+export const SEARCH_MODES: readonly SearchMode[] = ['dense', 'sparse', 'hybrid'];
 
 /** Options of {@link Retriever.retrieve}. */
 export interface RetrieveOptions {
@@ -8,8 +12,19 @@ export interface RetrieveOptions {
   limit?: number;
   /** A Milvus boolean expression over stored fields. */
   filter?: string;
+  /** Default: `dense`, as the reference. */
+  mode?: SearchMode;
+  /** How `hybrid` merges the two lists. Default: reciprocal rank fusion, k = 60. */
+  ranker?: HybridRanker;
+  /**
+   * Told when `sparse` or `hybrid` cannot run (no BM25 on the server or in the collection) and
+   * dense search is used instead.
+   */
+  onNotice?: (message: string) => void;
   signal?: AbortSignal;
 }
+
+const OUTPUT_FIELDS = ['text', 'source', 'headings', 'metadata'];
 
 /** Finds the chunks closest to a question: embeds it, then searches the collection. */
 export class Retriever {
@@ -23,14 +38,38 @@ export class Retriever {
     this.collection = options.collection;
   }
 
+  readonly #hasSparse = new Set<string>();
+
   async retrieve(query: string, options: RetrieveOptions = {}): Promise<RetrievedChunk[]> {
-    const [vector] = await this.embedder.encodeQueries([query], options.signal ? { signal: options.signal } : {});
-    const [hits = []] = await this.store.search(this.collection, [vector!], {
-      limit: options.limit ?? 3,
-      outputFields: ['text', 'source', 'headings', 'metadata'],
+    const limit = options.limit ?? 3;
+    const common = {
+      limit,
+      outputFields: OUTPUT_FIELDS,
       ...(options.filter ? { filter: options.filter } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
-    });
+    };
+    let mode = options.mode ?? 'dense';
+    if (mode !== 'dense') {
+      const missing = await this.#whyNoBm25();
+      if (missing) {
+        options.onNotice?.(`${mode} search is not possible: ${missing}; searching dense vectors only`);
+        mode = 'dense';
+      }
+    }
+    let hits: SearchHit[];
+    if (mode === 'sparse') {
+      [hits = []] = await this.store.searchText(this.collection, [query], common);
+    } else {
+      const [vector] = await this.embedder.encodeQueries([query], options.signal ? { signal: options.signal } : {});
+      hits =
+        mode === 'hybrid'
+          ? await this.store.hybridSearch(
+              this.collection,
+              { vector: vector!, text: query },
+              { ...common, ...(options.ranker ? { ranker: options.ranker } : {}) },
+            )
+          : ((await this.store.search(this.collection, [vector!], common))[0] ?? []);
+    }
     return hits.map((hit) => ({
       id: hit.id,
       distance: hit.distance,
@@ -39,5 +78,20 @@ export class Retriever {
       headings: String(hit.entity.headings ?? ''),
       entity: hit.entity,
     }));
+  }
+
+  /** Why BM25 search cannot run on this collection, or undefined when it can. */
+  async #whyNoBm25(): Promise<string | undefined> {
+    if (this.#hasSparse.has(this.collection)) return undefined;
+    const { capabilities, uri } = this.store;
+    if (!capabilities.fullTextSearch) {
+      return `Milvus ${capabilities.serverVersion} at ${uri} has no BM25 full-text search (Milvus Lite 3.x and Milvus 2.5 or newer have it)`;
+    }
+    const info = await this.store.describeCollection(this.collection);
+    if (!info.fields.includes(SPARSE_FIELD)) {
+      return `collection "${this.collection}" has no BM25 field (it was made by an older milvus-rag); re-ingest with --drop to add one`;
+    }
+    this.#hasSparse.add(this.collection);
+    return undefined;
   }
 }

@@ -1,15 +1,17 @@
 import path from 'node:path';
-import { ConsistencyLevelEnum, DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { ConsistencyLevelEnum, DataType, FunctionType, MilvusClient, RRFRanker, WeightedRanker } from '@zilliz/milvus2-sdk-node';
 import { ConfigError, messageOf, redactUrl, StoreError } from '../errors.js';
 import { acquireMilvusLite, type MilvusLiteHandle } from './milvus-lite.js';
-import type {
-  CollectionInfo,
-  CollectionSpec,
-  InsertRow,
-  SearchHit,
-  SearchOptions,
-  StoreCapabilities,
-  VectorStore,
+import {
+  type CollectionInfo,
+  type CollectionSpec,
+  type HybridSearchOptions,
+  type InsertRow,
+  type SearchHit,
+  type SearchOptions,
+  SPARSE_FIELD,
+  type StoreCapabilities,
+  type VectorStore,
 } from './vector-store.js';
 
 /** Options of {@link createMilvusStore}. */
@@ -84,7 +86,20 @@ export async function createMilvusStore(options: MilvusStoreOptions = {}): Promi
       context: { endpoint: shown },
     });
   }
-  return new MilvusStore(client, shown, { backend: lite ? 'milvus-lite' : 'milvus-server', serverVersion: version }, lite);
+  return new MilvusStore(
+    client,
+    shown,
+    { backend: lite ? 'milvus-lite' : 'milvus-server', serverVersion: version, fullTextSearch: Boolean(lite) || atLeast(version, 2, 5) },
+    lite,
+  );
+}
+
+/** Whether a Milvus version string (`v2.5.4`, `2.6.0-beta`) is at least major.minor. */
+export function atLeast(version: string, major: number, minor: number): boolean {
+  const match = /(\d+)\.(\d+)/.exec(version);
+  if (!match) return false;
+  const [have, haveMinor] = [Number(match[1]), Number(match[2])];
+  return have > major || (have === major && haveMinor >= minor);
 }
 
 /**
@@ -139,9 +154,21 @@ export class MilvusStore implements VectorStore {
     }
     const name = spec.name;
     const primaryKey = spec.primaryKey ?? { type: 'int64' };
+    if (spec.bm25 && !this.capabilities.fullTextSearch) {
+      throw new StoreError(
+        'store.no-bm25',
+        `Milvus ${this.capabilities.serverVersion} at ${this.uri} has no BM25 full-text search (Milvus Lite 3.x and Milvus 2.5+ have it)`,
+        { context: { collection: spec.name, endpoint: this.uri } },
+      );
+    }
     const scalarFields = (spec.fields ?? []).map((field) =>
       field.type === 'varchar'
-        ? { name: field.name, data_type: DataType.VarChar, max_length: field.maxLength }
+        ? {
+            name: field.name,
+            data_type: DataType.VarChar,
+            max_length: field.maxLength,
+            ...(field.analyzer ? { enable_analyzer: true } : {}),
+          }
         : field.type === 'int64'
           ? { name: field.name, data_type: DataType.Int64 }
           : { name: field.name, data_type: DataType.JSON },
@@ -158,7 +185,21 @@ export class MilvusStore implements VectorStore {
             : { name: 'id', data_type: DataType.VarChar, is_primary_key: true, autoID: false, max_length: primaryKey.maxLength },
           { name: 'vector', data_type: DataType.FloatVector, dim: spec.dimension },
           ...scalarFields,
+          ...(spec.bm25 ? [{ name: SPARSE_FIELD, data_type: DataType.SparseFloatVector }] : []),
         ],
+        ...(spec.bm25
+          ? {
+              functions: [
+                {
+                  name: `${SPARSE_FIELD}_bm25`,
+                  type: FunctionType.BM25,
+                  input_field_names: [spec.bm25.inputField],
+                  output_field_names: [SPARSE_FIELD],
+                  params: {},
+                },
+              ],
+            }
+          : {}),
       }),
     );
     checkStatus(status, 'create collection', { collection: name });
@@ -172,6 +213,17 @@ export class MilvusStore implements VectorStore {
       }),
     );
     checkStatus(indexStatus, 'create index', { collection: name });
+    if (spec.bm25) {
+      const sparseStatus = await this.#call('create index', name, () =>
+        this.#client.createIndex({
+          collection_name: name,
+          field_name: SPARSE_FIELD,
+          index_type: 'SPARSE_INVERTED_INDEX',
+          metric_type: 'BM25',
+        }),
+      );
+      checkStatus(sparseStatus, 'create index', { collection: name });
+    }
     const loadStatus = await this.#call('load collection', name, () => this.#client.loadCollectionSync({ collection_name: name }));
     checkStatus(loadStatus, 'load collection', { collection: name });
     this.#loaded.add(name);
@@ -272,18 +324,60 @@ export class MilvusStore implements VectorStore {
       }),
     );
     checkStatus(response.status, 'search', { collection });
-    // One query returns a flat hit list; several return one list per query.
-    const raw = response.results as unknown;
-    const lists = (vectors.length === 1 && !Array.isArray((raw as unknown[])[0]) ? [raw] : raw) as Array<Array<Record<string, unknown>>>;
-    return lists.map((hits) =>
-      hits.map((hit) => {
-        const { score, id, ...rest } = hit;
-        const entity: Record<string, unknown> = {};
-        for (const field of outputFields) if (field in rest) entity[field] = rest[field];
-        if (outputFields.includes('id')) entity.id = id;
-        return { id: normaliseId(id), distance: Number(score), entity };
+    return toHitLists(response.results as unknown, vectors.length, outputFields);
+  }
+
+  async searchText(collection: string, texts: readonly string[], options: SearchOptions = {}): Promise<SearchHit[][]> {
+    if (texts.length === 0) return [];
+    await this.loadCollection(collection);
+    const outputFields = [...(options.outputFields ?? ['text'])];
+    const response = await this.#call('full-text search', collection, () =>
+      this.#client.search({
+        collection_name: collection,
+        data: [...texts],
+        anns_field: SPARSE_FIELD,
+        // Milvus Lite wants the metric named; the SDK would send an empty one.
+        metric_type: 'BM25',
+        limit: options.limit ?? 3,
+        output_fields: outputFields.includes('id') ? outputFields : ['id', ...outputFields],
+        ...(options.filter ? { filter: options.filter } : {}),
+        consistency_level: ConsistencyLevelEnum.Strong,
       }),
     );
+    checkStatus(response.status, 'full-text search', { collection });
+    // Milvus Lite reports BM25 scores negated (best first, most negative); servers report them
+    // positive. Shown positive everywhere: higher is better, as for IP.
+    return toHitLists(response.results as unknown, texts.length, outputFields).map((hits) =>
+      hits.map((hit) => ({ ...hit, distance: Math.abs(hit.distance) })),
+    );
+  }
+
+  async hybridSearch(
+    collection: string,
+    query: { vector: ArrayLike<number>; text: string },
+    options: HybridSearchOptions = {},
+  ): Promise<SearchHit[]> {
+    await this.loadCollection(collection);
+    const limit = options.limit ?? 3;
+    const candidates = options.candidates ?? Math.max(4 * limit, 20);
+    const outputFields = [...(options.outputFields ?? ['text'])];
+    const ranker = options.ranker ?? { type: 'rrf' };
+    const filter = options.filter ? { expr: options.filter } : {};
+    const response = await this.#call('hybrid search', collection, () =>
+      this.#client.hybridSearch({
+        collection_name: collection,
+        data: [
+          { data: Array.from(query.vector), anns_field: 'vector', limit: candidates, ...filter },
+          { data: query.text, anns_field: SPARSE_FIELD, limit: candidates, metric_type: 'BM25', ...filter },
+        ],
+        rerank: ranker.type === 'rrf' ? RRFRanker(ranker.k ?? 60) : WeightedRanker([...ranker.weights]),
+        limit,
+        output_fields: outputFields.includes('id') ? outputFields : ['id', ...outputFields],
+        consistency_level: ConsistencyLevelEnum.Strong,
+      }),
+    );
+    checkStatus(response.status, 'hybrid search', { collection });
+    return toHitLists(response.results as unknown, 1, outputFields)[0] ?? [];
   }
 
   async flush(collection: string): Promise<void> {
@@ -348,4 +442,18 @@ function checkStatus(status: Status | undefined, operation: string, context: { c
   throw new StoreError('store.request', `${operation}${where} failed: ${status.reason || String(status.error_code)}`, {
     context,
   });
+}
+
+/** SDK results as hit lists: one query returns a flat list, several return one list per query. */
+function toHitLists(raw: unknown, queries: number, outputFields: readonly string[]): SearchHit[][] {
+  const lists = (queries === 1 && !Array.isArray((raw as unknown[])[0]) ? [raw] : raw) as Array<Array<Record<string, unknown>>>;
+  return lists.map((hits) =>
+    hits.map((hit) => {
+      const { score, id, ...rest } = hit;
+      const entity: Record<string, unknown> = {};
+      for (const field of outputFields) if (field in rest) entity[field] = rest[field];
+      if (outputFields.includes('id')) entity.id = id;
+      return { id: normaliseId(id), distance: Number(score), entity };
+    }),
+  );
 }

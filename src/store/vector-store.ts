@@ -6,7 +6,12 @@ export type ConsistencyLevel = 'Strong' | 'Bounded' | 'Session' | 'Eventually';
 
 /** A scalar field of an explicit schema. `maxLength` (VarChar) counts UTF-8 bytes, as Milvus does. */
 export type ScalarFieldSpec =
-  { name: string; type: 'varchar'; maxLength: number } | { name: string; type: 'int64' } | { name: string; type: 'json' };
+  | { name: string; type: 'varchar'; maxLength: number; /** Tokenise for BM25 (see {@link CollectionSpec.bm25}). */ analyzer?: boolean }
+  | { name: string; type: 'int64' }
+  | { name: string; type: 'json' };
+
+/** The sparse field Milvus fills with BM25 term weights of a text field. */
+export const SPARSE_FIELD = 'sparse';
 
 /** What {@link VectorStore.createCollection} creates. */
 export interface CollectionSpec {
@@ -26,6 +31,12 @@ export interface CollectionSpec {
   enableDynamicField?: boolean;
   /** Vector index type. Default: `AUTOINDEX`. */
   indexType?: string;
+  /**
+   * Full-text search: Milvus' own BM25 function fills a sparse field ({@link SPARSE_FIELD}) from
+   * this varchar field, which must be declared with `analyzer: true`. Needs
+   * `capabilities.fullTextSearch`.
+   */
+  bm25?: { inputField: string };
   description?: string;
 }
 
@@ -45,6 +56,17 @@ export interface SearchOptions {
   /** A Milvus boolean expression, e.g. `source like "faq/%"`. */
   filter?: string;
   signal?: AbortSignal;
+}
+
+/** How {@link VectorStore.hybridSearch} merges the dense and the BM25 hit lists. */
+export type HybridRanker = { type: 'rrf'; k?: number } | { type: 'weighted'; weights: readonly [number, number] };
+
+/** Options of {@link VectorStore.hybridSearch}. */
+export interface HybridSearchOptions extends SearchOptions {
+  /** Hits each of the two searches contributes before merging. Default: max(4 x limit, 20). */
+  candidates?: number;
+  /** Default: reciprocal rank fusion with k = 60. */
+  ranker?: HybridRanker;
 }
 
 /** One search hit, shaped like pymilvus' `{id, distance, entity}`. */
@@ -69,6 +91,8 @@ export interface StoreCapabilities {
   /** `milvus-lite` (a local `.db`) or `milvus-server` (Milvus standalone, cluster, Zilliz Cloud). */
   backend: 'milvus-lite' | 'milvus-server';
   serverVersion: string;
+  /** BM25 functions and sparse full-text search (Milvus Lite 3.x, Milvus 2.5 and newer). */
+  fullTextSearch: boolean;
 }
 
 /** The operations of the reference pipeline on a Milvus collection. */
@@ -98,6 +122,10 @@ export interface VectorStore {
   setProperties(name: string, properties: Readonly<Record<string, string>>): Promise<void>;
   /** Searches each vector; returns one hit list per vector, best first. */
   search(collection: string, vectors: readonly ArrayLike<number>[], options?: SearchOptions): Promise<SearchHit[][]>;
+  /** BM25 search of texts over the sparse field; one hit list per text, best first. */
+  searchText(collection: string, texts: readonly string[], options?: SearchOptions): Promise<SearchHit[][]>;
+  /** One query searched both ways (dense vector and BM25 text) and merged by Milvus' ranker. */
+  hybridSearch(collection: string, query: { vector: ArrayLike<number>; text: string }, options?: HybridSearchOptions): Promise<SearchHit[]>;
   /**
    * Seals what was inserted so it is indexed. Call after a bulk insert: Milvus Lite searches
    * unsealed rows by brute force (17x slower at 5k rows than after a flush, measured).

@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigError, messageOf } from '../errors.js';
+import { type EvalCase, firstRelevantRank, type RetrievalMetrics, retrievalMetrics } from '../retrieve/retrieval-metrics.js';
+import type { SearchMode } from '../retrieve/retriever.js';
+import type { RetrievedChunk } from '../types.js';
+
+/**
+ * Reads an evaluation set: one JSON object per line, `{"question": ..., "expected": ...}`. Blank
+ * lines are skipped; anything else that is not such an object is an error naming file and line.
+ */
+export async function readEvalCases(file: string): Promise<EvalCase[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('eval.read', `cannot read the evaluation set ${file}: ${messageOf(error)}`, { cause: error, context: { file } });
+  }
+  const cases: EvalCase[] = [];
+  for (const [index, line] of text.split('\n').entries()) {
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new ConfigError('eval.line', `${file}:${index + 1} is not valid JSON: ${messageOf(error)}`, { context: { file } });
+    }
+    const { question, expected } = (value ?? {}) as { question?: unknown; expected?: unknown };
+    if (typeof question !== 'string' || question.trim() === '' || typeof expected !== 'string' || expected.trim() === '') {
+      throw new ConfigError('eval.line', `${file}:${index + 1} needs a non-empty "question" and "expected"`, { context: { file } });
+    }
+    cases.push({ question, expected });
+  }
+  if (cases.length === 0) throw new ConfigError('eval.empty', `the evaluation set ${file} has no questions`, { context: { file } });
+  return cases;
+}
+
+/** What {@link evaluate} measured. */
+export interface EvaluationReport extends RetrievalMetrics {
+  /** The k asked for (its recall is in `recallAtK` too). */
+  k: number;
+  mode: SearchMode;
+  /** Retrieval time per question (embedding + search + rerank), in milliseconds. */
+  latencyMs: { p50: number; p95: number };
+  /** Questions whose expected chunk was not in the top k, with the heading paths retrieved instead. */
+  misses: Array<{ question: string; expected: string; rank: number | undefined; retrieved: string[] }>;
+}
+
+/** Retrieves for one question: the pipeline's search, with whatever mode and reranker it uses. */
+export type RetrieveForEval = (question: string, limit: number) => Promise<RetrievedChunk[]>;
+
+/**
+ * Runs every question through retrieval and measures recall@1/3/5/10 (and @k), MRR over the top
+ * 10 (or k, when larger) and latency. Questions run one after another, so latencies are not
+ * inflated by each other.
+ */
+export async function evaluate(
+  cases: readonly EvalCase[],
+  retrieve: RetrieveForEval,
+  options: { k?: number; mode?: SearchMode } = {},
+): Promise<EvaluationReport> {
+  const k = options.k ?? 3;
+  const depth = Math.max(10, k);
+  const ranks: Array<number | undefined> = [];
+  const latencies: number[] = [];
+  const misses: EvaluationReport['misses'] = [];
+  for (const item of cases) {
+    const started = performance.now();
+    const chunks = await retrieve(item.question, depth);
+    latencies.push(performance.now() - started);
+    const rank = firstRelevantRank(chunks, item.expected);
+    ranks.push(rank);
+    if (rank === undefined || rank > k) {
+      misses.push({
+        question: item.question,
+        expected: item.expected,
+        rank,
+        retrieved: chunks.slice(0, k).map((chunk) => chunk.headings || chunk.source),
+      });
+    }
+  }
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? 0;
+  return {
+    ...retrievalMetrics(ranks, [1, 3, 5, 10, k]),
+    k,
+    mode: options.mode ?? 'dense',
+    latencyMs: { p50: at(0.5), p95: at(0.95) },
+    misses,
+  };
+}

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { cp, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../src/config/load-config.js';
+import { CHUNK_FIELDS, PROPERTY, SCHEMA_VERSION } from '../../src/pipeline/ingest.js';
+import { MilvusRag } from '../../src/pipeline/rag.js';
+import { Retriever } from '../../src/retrieve/retriever.js';
+import { type MilvusServer, startMilvusServer } from '../helpers/milvus-server.js';
+import { FAQ_DIR, ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
+
+// Dense, BM25 and hybrid search on real Milvus Lite with the real embedding model; the fallback
+// on a real Milvus 2.3 server, which has no BM25.
+const folder = await tempDir();
+const docs = path.join(folder, 'docs');
+// A rare token that only BM25 weighs: the question's other words pull dense search elsewhere.
+const QUESTION = 'QZ-4417 when building an index';
+const ACCESS_DOC =
+  '# Access\n\n## Why is access to a database denied?\n\nWhen the proxy logs QZ-4417, the caller named a database it may not use.\n';
+
+async function openRag(uri: string, search: Record<string, unknown> = {}) {
+  return MilvusRag.open(await loadConfig({ cwd: ROOT, env: {}, flags: { uri, embedding: { modelPath: TEST_MODEL_PATH }, search } }));
+}
+
+describe('hybrid search on Milvus Lite', () => {
+  let rag: MilvusRag;
+  before(async () => {
+    await cp(FAQ_DIR, docs, { recursive: true });
+    await writeFile(path.join(docs, 'access.md'), ACCESS_DOC);
+    rag = await openRag(path.join(folder, 'hybrid.db'));
+    await rag.ingest(docs, { drop: true });
+  });
+  after(() => rag?.close());
+
+  test('BM25 finds a chunk by a rare token that dense search misses, and hybrid search keeps it', async () => {
+    const dense = await rag.search(QUESTION, { mode: 'dense', limit: 3 });
+    assert.ok(!dense.some((hit) => hit.source === 'access.md'), `dense found it: ${dense.map((hit) => hit.headings).join(' | ')}`);
+    const sparse = await rag.search(QUESTION, { mode: 'sparse', limit: 3 });
+    assert.equal(sparse[0]!.source, 'access.md');
+    assert.equal(sparse[0]!.headings, 'Access > Why is access to a database denied?');
+    assert.ok(sparse[0]!.distance > 0 && sparse[0]!.distance >= sparse[1]!.distance, 'BM25 scores are positive, best first');
+    const hybrid = await rag.search(QUESTION, { mode: 'hybrid', limit: 3 });
+    assert.ok(
+      hybrid.some((hit) => hit.source === 'access.md'),
+      hybrid.map((hit) => hit.headings).join(' | '),
+    );
+    // The dense hits stay too: hybrid adds the BM25 hit without losing the semantic ones.
+    assert.ok(hybrid.some((hit) => hit.id === dense[0]!.id));
+  });
+
+  test('filters apply to both halves of a hybrid search; the weighted ranker runs too', async () => {
+    const filtered = await rag.search(QUESTION, { mode: 'hybrid', limit: 5, filter: 'source == "access.md"' });
+    assert.ok(filtered.length > 0 && filtered.every((hit) => hit.source === 'access.md'));
+    const weighted = await openRag(path.join(folder, 'hybrid.db'), { mode: 'hybrid', ranker: 'weighted', weights: [0.2, 0.8] });
+    try {
+      const hits = await weighted.search(QUESTION, { limit: 3 });
+      assert.equal(hits[0]!.source, 'access.md', 'a BM25-heavy weighting puts the BM25 hit first');
+    } finally {
+      await weighted.close();
+    }
+  });
+
+  test('a collection without a BM25 field falls back to dense search and says why', async () => {
+    await rag.store.createCollection({
+      name: 'old_layout',
+      dimension: rag.embedder.dimension,
+      primaryKey: { type: 'varchar', maxLength: 64 },
+      fields: CHUNK_FIELDS,
+      properties: { [PROPERTY.schema]: SCHEMA_VERSION, [PROPERTY.model]: rag.embedder.modelId },
+    });
+    const notices: string[] = [];
+    const retriever = new Retriever({ embedder: rag.embedder, store: rag.store, collection: 'old_layout' });
+    const hits = await retriever.retrieve(QUESTION, { mode: 'hybrid', onNotice: (message) => notices.push(message) });
+    assert.deepEqual(hits, []);
+    assert.deepEqual(notices, [
+      'hybrid search is not possible: collection "old_layout" has no BM25 field (it was made by an older milvus-rag); re-ingest with --drop to add one; searching dense vectors only',
+    ]);
+  });
+});
+
+describe('hybrid search on Milvus 2.3 (no BM25)', () => {
+  let server: MilvusServer | undefined;
+  let rag: MilvusRag;
+  before(async () => {
+    server = await startMilvusServer();
+    rag = await openRag(server.uri);
+    await rag.ingest(FAQ_DIR, { drop: true });
+  });
+  after(async () => {
+    await rag?.close();
+    await server?.stop();
+  });
+
+  test('sparse and hybrid fall back to dense with a clear message; ingest works without BM25', async () => {
+    const info = await rag.store.describeCollection('my_rag_collection');
+    assert.ok(!info.fields.includes('sparse'));
+    const notices: string[] = [];
+    const hits = await rag.search('How is data stored in milvus?', { mode: 'hybrid', onNotice: (message) => notices.push(message) });
+    const dense = await rag.search('How is data stored in milvus?', { mode: 'dense' });
+    assert.deepEqual(
+      hits.map((hit) => hit.id),
+      dense.map((hit) => hit.id),
+    );
+    assert.equal(notices.length, 1);
+    assert.match(
+      notices[0]!,
+      /^hybrid search is not possible: Milvus v?2\.3\.\d+\S* at http:\/\/127\.0\.0\.1:\d+ has no BM25 full-text search \(Milvus Lite 3\.x and Milvus 2\.5 or newer have it\); searching dense vectors only$/,
+    );
+  });
+});
