@@ -38,4 +38,6 @@ export interface RetrievedChunk {
   headings: string;
   /** Every stored field returned with the hit, including `text` and `source`. */
   entity: Record<string, unknown>;
+  /** The reranker's score, when the hits were reranked (the order follows it). */
+  rerankScore?: number;
 }

@@ -255,17 +255,23 @@ export function buildProgram(): Command {
     .option('--filter <expr>', 'Milvus filter expression, e.g. \'source like "faq/%"\'')
     .option('--source <glob>', 'only chunks of sources matching this glob, e.g. "faq/*"')
     .addOption(modeOption())
+    .option('--rerank', 'rerank the candidates with the rerank endpoint (rerank.url, MILVUS_RAG_RERANK_URL)')
     .option('--json', 'print [{id, distance, text, source, headings}]')
-    .action(async (query: string, options: { limit?: number; filter?: string; source?: string; mode?: SearchMode; json?: boolean }) => {
-      const quiet = Boolean(program.opts<GlobalOptions>().quiet);
-      const resolved = await config({ search: { limit: options.limit, mode: options.mode } });
-      const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
-      const hits = await withRag(resolved, quiet, (rag, signal) =>
-        rag.search(query, { ...(filter ? { filter } : {}), onNotice: notice, signal }),
-      );
-      if (options.json) process.stdout.write(`${JSON.stringify(hitsToJson(hits), null, 2)}\n`);
-      else printHits(hits);
-    });
+    .action(
+      async (
+        query: string,
+        options: { limit?: number; filter?: string; source?: string; mode?: SearchMode; rerank?: boolean; json?: boolean },
+      ) => {
+        const quiet = Boolean(program.opts<GlobalOptions>().quiet);
+        const resolved = await config({ search: { limit: options.limit, mode: options.mode } });
+        const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
+        const hits = await withRag(resolved, quiet, (rag, signal) =>
+          rag.search(query, { ...(filter ? { filter } : {}), ...(options.rerank ? { rerank: true } : {}), onNotice: notice, signal }),
+        );
+        if (options.json) process.stdout.write(`${JSON.stringify(hitsToJson(hits), null, 2)}\n`);
+        else printHits(hits);
+      },
+    );
 
   program
     .command('ask')
@@ -275,6 +281,7 @@ export function buildProgram(): Command {
     .option('--filter <expr>', 'Milvus filter expression for retrieval')
     .option('--source <glob>', 'retrieve only from sources matching this glob, e.g. "faq/*"')
     .addOption(modeOption())
+    .option('--rerank', 'rerank the candidates with the rerank endpoint (rerank.url, MILVUS_RAG_RERANK_URL)')
     .option('--max-tokens <n>', 'largest answer, in tokens (default 512)', positiveInteger)
     .option('--prompt-template <file>', 'a prompt file with {context} and {question} (default: the reference prompt, numbered)')
     .option('--no-enforce-citations', 'let a local model answer freely (by default its decoding must cite the sources)')
@@ -287,6 +294,7 @@ export function buildProgram(): Command {
           filter?: string;
           source?: string;
           mode?: SearchMode;
+          rerank?: boolean;
           maxTokens?: number;
           promptTemplate?: string;
           enforceCitations: boolean;
@@ -307,7 +315,12 @@ export function buildProgram(): Command {
           let sources: RetrievedChunk[] = [];
           let streamed = false;
           const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
-          for await (const event of rag.askStream(question, { ...(filter ? { filter } : {}), onNotice: notice, signal })) {
+          for await (const event of rag.askStream(question, {
+            ...(filter ? { filter } : {}),
+            ...(options.rerank ? { rerank: true } : {}),
+            onNotice: notice,
+            signal,
+          })) {
             if (event.type === 'retrieval') {
               sources = event.sources;
               if (event.trimmed && !quiet)
@@ -401,45 +414,65 @@ export function buildProgram(): Command {
     )
     .option('--k <n>', 'the cut-off whose misses are listed (recall@k is added to the table)', positiveInteger, 3)
     .addOption(modeOption())
+    .option('--rerank', 'rerank the candidates with the rerank endpoint (rerank.url, MILVUS_RAG_RERANK_URL)')
     .option('--filter <expr>', 'Milvus filter expression for retrieval')
     .option('--source <glob>', 'retrieve only from sources matching this glob')
     .option('--json', 'print {n, k, mode, recall_at_k, mrr, latency_ms}')
-    .action(async (file: string, options: { k: number; mode?: SearchMode; filter?: string; source?: string; json?: boolean }) => {
-      const quiet = Boolean(program.opts<GlobalOptions>().quiet);
-      const cases = await readEvalCases(file);
-      const resolved = await config({ search: { mode: options.mode } });
-      const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
-      const say = once(notice);
-      const report = await withRag(resolved, quiet, (rag, signal) =>
-        evaluate(cases, (question, limit) => rag.search(question, { limit, ...(filter ? { filter } : {}), onNotice: say, signal }), {
-          k: options.k,
-          mode: resolved.search.mode,
-        }),
-      );
-      const recall = Object.fromEntries(Object.entries(report.recallAtK).map(([k, value]) => [k, round(value)]));
-      if (options.json) {
-        const json = {
-          n: report.n,
-          k: report.k,
-          mode: report.mode,
-          recall_at_k: recall,
-          mrr: round(report.mrr),
-          latency_ms: { p50: round(report.latencyMs.p50, 2), p95: round(report.latencyMs.p95, 2) },
-        };
-        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-        return;
-      }
-      process.stdout.write(`${report.n} questions, ${report.mode} search, collection "${resolved.collection}"\n\n`);
-      for (const [k, value] of Object.entries(recall)) process.stdout.write(`recall@${k.padEnd(3)} ${value.toFixed(3)}\n`);
-      process.stdout.write(`MRR       ${report.mrr.toFixed(3)}\n`);
-      process.stdout.write(`latency   p50 ${report.latencyMs.p50.toFixed(1)} ms, p95 ${report.latencyMs.p95.toFixed(1)} ms\n`);
-      if (report.misses.length > 0) {
-        process.stdout.write(`\nnot in the top ${report.k}:\n`);
-        for (const miss of report.misses) {
-          process.stdout.write(`  ${miss.question}\n    expected: ${miss.expected} (rank ${miss.rank ?? '> ' + Math.max(10, report.k)})\n`);
+    .action(
+      async (
+        file: string,
+        options: { k: number; mode?: SearchMode; rerank?: boolean; filter?: string; source?: string; json?: boolean },
+      ) => {
+        const quiet = Boolean(program.opts<GlobalOptions>().quiet);
+        const cases = await readEvalCases(file);
+        const resolved = await config({ search: { mode: options.mode } });
+        const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
+        const say = once(notice);
+        const report = await withRag(resolved, quiet, (rag, signal) =>
+          evaluate(
+            cases,
+            (question, limit) =>
+              rag.search(question, {
+                limit,
+                ...(filter ? { filter } : {}),
+                ...(options.rerank ? { rerank: true } : {}),
+                onNotice: say,
+                signal,
+              }),
+            {
+              k: options.k,
+              mode: resolved.search.mode,
+            },
+          ),
+        );
+        const recall = Object.fromEntries(Object.entries(report.recallAtK).map(([k, value]) => [k, round(value)]));
+        if (options.json) {
+          const json = {
+            n: report.n,
+            k: report.k,
+            mode: report.mode,
+            rerank: Boolean(options.rerank),
+            recall_at_k: recall,
+            mrr: round(report.mrr),
+            latency_ms: { p50: round(report.latencyMs.p50, 2), p95: round(report.latencyMs.p95, 2) },
+          };
+          process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+          return;
         }
-      }
-    });
+        process.stdout.write(`${report.n} questions, ${report.mode} search, collection "${resolved.collection}"\n\n`);
+        for (const [k, value] of Object.entries(recall)) process.stdout.write(`recall@${k.padEnd(3)} ${value.toFixed(3)}\n`);
+        process.stdout.write(`MRR       ${report.mrr.toFixed(3)}\n`);
+        process.stdout.write(`latency   p50 ${report.latencyMs.p50.toFixed(1)} ms, p95 ${report.latencyMs.p95.toFixed(1)} ms\n`);
+        if (report.misses.length > 0) {
+          process.stdout.write(`\nnot in the top ${report.k}:\n`);
+          for (const miss of report.misses) {
+            process.stdout.write(
+              `  ${miss.question}\n    expected: ${miss.expected} (rank ${miss.rank ?? '> ' + Math.max(10, report.k)})\n`,
+            );
+          }
+        }
+      },
+    );
 
   program
     .command('serve')

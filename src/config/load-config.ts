@@ -47,6 +47,11 @@ export function configFromEnv(env: Record<string, string | undefined>): Layer {
       model: value('MILVUS_RAG_LLM_MODEL') ?? value('OPENAI_MODEL'),
       modelPath: value('MILVUS_RAG_LLM_MODEL_PATH'),
     }),
+    rerank: prune({
+      url: value('MILVUS_RAG_RERANK_URL'),
+      model: value('MILVUS_RAG_RERANK_MODEL'),
+      apiKey: value('MILVUS_RAG_RERANK_API_KEY'),
+    }),
     server: prune({
       host: value('MILVUS_RAG_HOST'),
       port: value('MILVUS_RAG_PORT') === undefined ? undefined : Number(value('MILVUS_RAG_PORT')),

@@ -107,6 +107,23 @@ export const configSchema = z
       })
       .strict()
       .default({ limit: 3, mode: 'dense', ranker: 'rrf', rrfK: 60, weights: [0.5, 0.5] }),
+    /** A rerank endpoint: TEI's `/rerank`, or a Cohere-style `/v1/rerank` (Jina, vLLM, Infinity). */
+    rerank: z
+      .object({
+        /** Env: MILVUS_RAG_RERANK_URL. */
+        url: z.string().url().optional(),
+        /** Needed by `/v1/rerank` APIs. Env: MILVUS_RAG_RERANK_MODEL. */
+        model: z.string().optional(),
+        /** Env: MILVUS_RAG_RERANK_API_KEY. */
+        apiKey: z.string().optional(),
+        /** Rerank every search and answer (the CLI's --rerank turns it on for one command). */
+        enabled: z.boolean().default(false),
+        /** Chunks retrieved for the reranker to choose from. Default: max(5 x limit, 20). */
+        candidates: z.number().int().positive().max(1000).optional(),
+        timeoutMs: z.number().int().positive().default(30_000),
+      })
+      .strict()
+      .default({ enabled: false, timeoutMs: 30_000 }),
     /** `milvus-rag serve`. */
     server: z
       .object({

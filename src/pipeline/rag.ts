@@ -21,6 +21,8 @@ export interface RagAskOptions {
   mode?: SearchMode;
   /** Told when sparse/hybrid search falls back to dense. */
   onNotice?: (message: string) => void;
+  /** Rerank the candidates. Default: `rerank.enabled`. */
+  rerank?: boolean;
   /** Earlier turns of a conversation. */
   history?: readonly ChatMessage[];
   /** Retrieve with this text instead of the question. */
@@ -29,6 +31,7 @@ export interface RagAskOptions {
 }
 import { type IngestProgress, type IngestResult, ingest } from './ingest.js';
 import type { SearchMode } from '../retrieve/retriever.js';
+import { EndpointReranker, type Reranker } from '../retrieve/reranker.js';
 import type { HybridRanker } from '../store/vector-store.js';
 
 /**
@@ -214,15 +217,41 @@ export class MilvusRag {
   /** The closest chunks to a query, best first. */
   search(
     query: string,
-    options: { limit?: number; filter?: string; mode?: SearchMode; onNotice?: (message: string) => void; signal?: AbortSignal } = {},
+    options: {
+      limit?: number;
+      filter?: string;
+      mode?: SearchMode;
+      rerank?: boolean;
+      onNotice?: (message: string) => void;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<RetrievedChunk[]> {
+    const { rerank, ...rest } = options;
     return this.retriever.retrieve(query, {
       limit: this.config.search.limit,
       mode: this.config.search.mode,
       ranker: this.ranker,
-      ...options,
+      ...this.#reranking(rerank),
+      ...rest,
     });
   }
+
+  /** The reranker options of one call: `rerank` asks for it, else the config decides. */
+  #reranking(rerank: boolean | undefined): { reranker?: Reranker; candidates?: number } {
+    if (!(rerank ?? this.config.rerank.enabled)) return {};
+    const { url, model, apiKey, timeoutMs, candidates } = this.config.rerank;
+    if (!url) {
+      throw new ConfigError(
+        'config.rerank',
+        'reranking needs a rerank endpoint: set rerank.url or MILVUS_RAG_RERANK_URL (a TEI /rerank or a /v1/rerank URL)',
+        { context: { field: 'rerank.url' } },
+      );
+    }
+    this.#reranker ??= new EndpointReranker({ url, timeoutMs, ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}) });
+    return { reranker: this.#reranker, ...(candidates ? { candidates } : {}) };
+  }
+
+  #reranker: Reranker | undefined;
 
   /** The hybrid ranker the config asks for. */
   get ranker(): HybridRanker {
@@ -255,6 +284,7 @@ export class MilvusRag {
       retrieval: {
         mode: options.mode ?? this.config.search.mode,
         ranker: this.ranker,
+        ...this.#reranking(options.rerank),
         ...(options.onNotice ? { onNotice: options.onNotice } : {}),
       },
       ...(options.filter ? { filter: options.filter } : {}),

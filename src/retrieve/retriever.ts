@@ -1,6 +1,7 @@
 import type { Embedder } from '../embed/embedder.js';
 import { type HybridRanker, type SearchHit, SPARSE_FIELD, type VectorStore } from '../store/vector-store.js';
 import type { RetrievedChunk } from '../types.js';
+import type { Reranker } from './reranker.js';
 
 /** How chunks are found: by embedding (`dense`), by BM25 over their words (`sparse`), or both merged (`hybrid`). */
 export type SearchMode = 'dense' | 'sparse' | 'hybrid';
@@ -21,6 +22,10 @@ export interface RetrieveOptions {
    * dense search is used instead.
    */
   onNotice?: (message: string) => void;
+  /** Reorders the candidates by a reranker's scores, then keeps the top `limit`. */
+  reranker?: Reranker;
+  /** Chunks retrieved for the reranker to choose from. Default: max(5 x limit, 20). */
+  candidates?: number;
   signal?: AbortSignal;
 }
 
@@ -41,7 +46,8 @@ export class Retriever {
   readonly #hasSparse = new Set<string>();
 
   async retrieve(query: string, options: RetrieveOptions = {}): Promise<RetrievedChunk[]> {
-    const limit = options.limit ?? 3;
+    const { reranker } = options;
+    const limit = reranker ? (options.candidates ?? Math.max(5 * (options.limit ?? 3), 20)) : (options.limit ?? 3);
     const common = {
       limit,
       outputFields: OUTPUT_FIELDS,
@@ -70,7 +76,7 @@ export class Retriever {
             )
           : ((await this.store.search(this.collection, [vector!], common))[0] ?? []);
     }
-    return hits.map((hit) => ({
+    const chunks: RetrievedChunk[] = hits.map((hit) => ({
       id: hit.id,
       distance: hit.distance,
       text: String(hit.entity.text ?? ''),
@@ -78,6 +84,17 @@ export class Retriever {
       headings: String(hit.entity.headings ?? ''),
       entity: hit.entity,
     }));
+    if (!reranker || chunks.length === 0) return chunks;
+    // The heading path goes with the text: it often names what the chunk answers.
+    const scores = await reranker.rerank(
+      query,
+      chunks.map((chunk) => (chunk.headings ? `${chunk.headings}\n\n${chunk.text}` : chunk.text)),
+      options.signal ? { signal: options.signal } : {},
+    );
+    return chunks
+      .map((chunk, index) => ({ ...chunk, rerankScore: scores[index]! }))
+      .sort((a, b) => b.rerankScore - a.rerankScore)
+      .slice(0, options.limit ?? 3);
   }
 
   /** Why BM25 search cannot run on this collection, or undefined when it can. */

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { CHUNK_FIELDS, PROPERTY, SCHEMA_VERSION } from '../../src/pipeline/ingest.js';
 import { MilvusRag } from '../../src/pipeline/rag.js';
 import { Retriever } from '../../src/retrieve/retriever.js';
+import { startFakeOpenAI } from '../helpers/fake-openai.js';
 import { type MilvusServer, startMilvusServer } from '../helpers/milvus-server.js';
 import { FAQ_DIR, ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
@@ -58,6 +59,36 @@ describe('hybrid search on Milvus Lite', () => {
       assert.equal(hits[0]!.source, 'access.md', 'a BM25-heavy weighting puts the BM25 hit first');
     } finally {
       await weighted.close();
+    }
+  });
+
+  test('reranking reorders the candidates by the endpoint scores and keeps the top ones', async () => {
+    // A stand-in rerank endpoint (TEI format) that scores by how often "etcd" occurs.
+    const endpoint = await startFakeOpenAI((request, response) => {
+      const { texts } = request.body as { texts: string[] };
+      const scored = texts.map((text, index) => ({ index, score: text.split('etcd').length - 1 }));
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(scored));
+    });
+    const reranked = await openRag(path.join(folder, 'hybrid.db'));
+    try {
+      Object.assign(reranked.config.rerank, { url: `${new URL(endpoint.baseURL).origin}/rerank`, candidates: 30 });
+      const plain = await reranked.search('Where is metadata kept?', { limit: 3 });
+      const hits = await reranked.search('Where is metadata kept?', { limit: 3, rerank: true });
+      assert.equal((endpoint.requests[0]!.body as { texts: string[] }).texts.length, 30, 'the reranker sees 30 candidates');
+      const counts = hits.map((hit) => hit.rerankScore!);
+      assert.deepEqual(
+        counts,
+        [...counts].sort((a, b) => b - a),
+      );
+      assert.ok(counts[0]! >= 2, `the top chunk mentions etcd ${counts[0]} times`);
+      assert.notDeepEqual(
+        hits.map((hit) => hit.id),
+        plain.map((hit) => hit.id),
+      );
+      assert.equal(plain[0]!.rerankScore, undefined);
+    } finally {
+      await reranked.close();
+      await endpoint.close();
     }
   });
 
