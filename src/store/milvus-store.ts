@@ -210,6 +210,7 @@ export class MilvusStore implements VectorStore {
         field_name: 'vector',
         index_type: spec.indexType ?? 'AUTOINDEX',
         metric_type: spec.metricType ?? 'IP',
+        ...(spec.indexParams ? { params: { ...spec.indexParams } } : {}),
       }),
     );
     checkStatus(indexStatus, 'create index', { collection: name });
@@ -317,10 +318,11 @@ export class MilvusStore implements VectorStore {
         data: vectors.map((vector) => Array.from(vector)),
         anns_field: 'vector',
         limit: options.limit ?? 3,
+        ...(options.params ? { params: { ...options.params } } : {}),
         // The primary key is asked for explicitly: Milvus 2.3 does not return it otherwise.
         output_fields: outputFields.includes('id') ? outputFields : ['id', ...outputFields],
         ...(options.filter ? { filter: options.filter } : {}),
-        consistency_level: ConsistencyLevelEnum.Strong,
+        consistency_level: ConsistencyLevelEnum[options.consistency ?? 'Strong'],
       }),
     );
     checkStatus(response.status, 'search', { collection });

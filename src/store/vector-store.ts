@@ -31,6 +31,8 @@ export interface CollectionSpec {
   enableDynamicField?: boolean;
   /** Vector index type. Default: `AUTOINDEX`. */
   indexType?: string;
+  /** Build parameters of the vector index, e.g. `{ M: 16, efConstruction: 200 }` for HNSW. */
+  indexParams?: Readonly<Record<string, number | string>>;
   /**
    * Full-text search: Milvus' own BM25 function fills a sparse field ({@link SPARSE_FIELD}) from
    * this varchar field, which must be declared with `analyzer: true`. Needs
@@ -55,6 +57,13 @@ export interface SearchOptions {
   outputFields?: readonly string[];
   /** A Milvus boolean expression, e.g. `source like "faq/%"`. */
   filter?: string;
+  /** Search parameters of the index, e.g. `{ ef: 64 }` for HNSW. */
+  params?: Readonly<Record<string, number | string>>;
+  /**
+   * Default: `Strong` (every finished insert is seen). A Milvus server then waits for its next
+   * time tick (up to 200 ms); `Bounded` does not, for read-mostly collections.
+   */
+  consistency?: ConsistencyLevel;
   signal?: AbortSignal;
 }
 
