@@ -15,16 +15,8 @@ export interface IngestJob {
   status: 'queued' | 'running' | 'done' | 'failed';
   source: string;
   progress: { files: number; filesDone: number; chunks: number };
-  result?: {
-    files: number;
-    chunks: number;
-    added: number;
-    updated: number;
-    deleted: number;
-    skipped: number;
-    failed: Array<{ file: string; error: string }>;
-    rows: number;
-  };
+  /** The pipeline's summary, once finished (model and collection are the server's own). */
+  result?: Pick<IngestResult, 'files' | 'chunks' | 'added' | 'updated' | 'deleted' | 'skipped' | 'failed' | 'rows'>;
   error?: string;
   createdAt: string;
   finishedAt?: string;

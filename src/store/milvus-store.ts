@@ -382,6 +382,19 @@ export class MilvusStore implements VectorStore {
     return toHitLists(response.results as unknown, 1, outputFields)[0] ?? [];
   }
 
+  async indexProgress(collection: string): Promise<{ indexedRows: number; totalRows: number; state: string }> {
+    const response = await this.#call('describe index', collection, () =>
+      this.#client.describeIndex({ collection_name: collection, field_name: 'vector' }),
+    );
+    checkStatus(response.status, 'describe index', { collection });
+    const index = response.index_descriptions.find((description) => description.field_name === 'vector') ?? response.index_descriptions[0];
+    return {
+      indexedRows: Number(index?.indexed_rows ?? 0),
+      totalRows: Number(index?.total_rows ?? 0),
+      state: String(index?.state ?? 'unknown'),
+    };
+  }
+
   async flush(collection: string): Promise<void> {
     const response = await this.#call('flush', collection, () => this.#client.flushSync({ collection_names: [collection] }));
     checkStatus(response.status, 'flush', { collection });

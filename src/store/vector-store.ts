@@ -61,7 +61,8 @@ export interface SearchOptions {
   params?: Readonly<Record<string, number | string>>;
   /**
    * Default: `Strong` (every finished insert is seen). A Milvus server then waits for its next
-   * time tick (up to 200 ms); `Bounded` does not, for read-mostly collections.
+   * time tick (up to 200 ms); `Bounded` does not, for read-mostly collections. Milvus 2.3
+   * ignores it per search (measured): there, set the collection's `consistencyLevel`.
    */
   consistency?: ConsistencyLevel;
   signal?: AbortSignal;
@@ -140,6 +141,11 @@ export interface VectorStore {
    * unsealed rows by brute force (17x slower at 5k rows than after a flush, measured).
    */
   flush(collection: string): Promise<void>;
+  /**
+   * How far the vector index has been built over sealed rows. A server builds it in the
+   * background after a flush; until then those rows are searched without it.
+   */
+  indexProgress(collection: string): Promise<{ indexedRows: number; totalRows: number; state: string }>;
   /** The number of rows in the collection (consistent with every finished insert). */
   count(collection: string): Promise<number>;
   close(): Promise<void>;

@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
 import { MilvusRag } from '../../src/pipeline/rag.js';
 import { createServerApp, type ServerAppOptions } from '../../src/server/index.js';
-import { FAQ_DIR, REFERENCE_QUESTION, ROOT, TEST_LLM_PATH, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { FAQ_DIR, REFERENCE_QUESTION, ROOT } from '../helpers/paths.js';
+import { TEST_MODELS } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
 
 // Every route through the app object (no socket), over real Milvus Lite, the real embedding model
@@ -74,8 +75,7 @@ describe('HTTP API', () => {
       env: {},
       flags: {
         uri: path.join(folder, 'server.db'),
-        embedding: { modelPath: TEST_MODEL_PATH },
-        llm: { modelPath: TEST_LLM_PATH, maxTokens: 64, temperature: 0, contextWindow: 2048 },
+        ...TEST_MODELS,
       },
     });
     rag = await MilvusRag.open(config);

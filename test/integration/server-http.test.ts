@@ -6,8 +6,9 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
 import { MilvusRag } from '../../src/pipeline/rag.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { FAQ_DIR, REFERENCE_QUESTION, ROOT, TEST_LLM_PATH, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { FAQ_DIR, REFERENCE_QUESTION, ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { runCli } from '../helpers/cli.js';
+import { TEST_MODELS } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
 
 // The server on a real socket: the official openai client, concurrent load, and the bind rules.
@@ -25,8 +26,7 @@ describe('milvus-rag serve on a socket', () => {
       env: {},
       flags: {
         uri: path.join(folder, 'http.db'),
-        embedding: { modelPath: TEST_MODEL_PATH },
-        llm: { modelPath: TEST_LLM_PATH, maxTokens: 64, temperature: 0, contextWindow: 2048 },
+        ...TEST_MODELS,
         server: { port: 0, apiKey: API_KEY, uploadDir: path.join(folder, 'uploads') },
       },
     });

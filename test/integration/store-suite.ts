@@ -142,6 +142,27 @@ export function describeStoreSuite(backend: string, open: () => Promise<MilvusSt
       }
     });
 
+    test('reports how far the vector index is built', async () => {
+      const store = await open();
+      try {
+        const name = 'suite_index';
+        if (await store.hasCollection(name)) await store.dropCollection(name);
+        await store.createCollection({ name, dimension: 4 });
+        await store.insert(name, [
+          { id: 1, vector: [1, 0, 0, 0] },
+          { id: 2, vector: [0, 1, 0, 0] },
+        ]);
+        await store.flush(name);
+        const progress = await store.indexProgress(name);
+        assert.ok(Number.isInteger(progress.indexedRows) && Number.isInteger(progress.totalRows), JSON.stringify(progress));
+        assert.ok(progress.indexedRows <= progress.totalRows && progress.totalRows <= 2, JSON.stringify(progress));
+        assert.ok(progress.state.length > 0);
+        await store.dropCollection(name);
+      } finally {
+        await store.close();
+      }
+    });
+
     test('lists and drops a collection', async () => {
       const store = await open();
       try {

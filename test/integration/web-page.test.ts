@@ -6,7 +6,8 @@ import { type Browser, chromium } from 'playwright-core';
 import { loadConfig } from '../../src/config/load-config.js';
 import { MilvusRag } from '../../src/pipeline/rag.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { FAQ_DIR, REFERENCE_QUESTION, ROOT, TEST_LLM_PATH, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { FAQ_DIR, REFERENCE_QUESTION, ROOT } from '../helpers/paths.js';
+import { TEST_MODELS } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
 
 // The web page in a real headless Chromium (Debian's, installed by scripts/setup.sh --test),
@@ -30,8 +31,7 @@ describe('web page in headless Chromium', () => {
       env: {},
       flags: {
         uri: path.join(folder, 'web.db'),
-        embedding: { modelPath: TEST_MODEL_PATH },
-        llm: { modelPath: TEST_LLM_PATH, maxTokens: 64, temperature: 0, contextWindow: 2048 },
+        ...TEST_MODELS,
         server: { port: 0, uploadDir: path.join(folder, 'uploads') },
       },
     });
