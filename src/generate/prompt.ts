@@ -36,16 +36,10 @@ export function buildReferenceMessages(question: string, chunks: readonly Retrie
  * The default prompt: the reference prompt with numbered snippets and one more sentence asking
  * for `[n]` citations, so answers can be checked against the sources.
  */
-export const DEFAULT_USER_PROMPT = `
-Use the following pieces of information enclosed in <context> tags to provide an answer to the question enclosed in <question> tags.
-The pieces are numbered; cite the ones you use by their numbers in square brackets, like [1].
-<context>
-{context}
-</context>
-<question>
-{question}
-</question>
-`;
+export const DEFAULT_USER_PROMPT = REFERENCE_USER_PROMPT.replace(
+  '\n<context>',
+  '\nThe pieces are numbered; cite the ones you use by their numbers in square brackets, like [1].\n<context>',
+);
 
 /** A prompt template: `{context}` and `{question}` are replaced once each, in one pass. */
 export interface PromptTemplate {

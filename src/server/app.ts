@@ -77,8 +77,7 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
     // Validation failures say which field and why, in the API's error shape.
     defaultHook: (result, c) => {
       if (result.success) return undefined;
-      const message = result.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
-      return c.json({ error: { code: 'invalid_request', message } } satisfies ErrorJson, 400);
+      return c.json({ error: { code: 'invalid_request', message: describeIssues(result.error.issues) } } satisfies ErrorJson, 400);
     },
   });
   const uploadDir = path.resolve(options.uploadDir);
@@ -286,8 +285,7 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
       } else {
         const body = IngestRequest.safeParse(await c.req.json().catch(() => invalidJson()));
         if (!body.success) {
-          const message = body.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
-          throw new ApiError(400, 'invalid_request', message);
+          throw new ApiError(400, 'invalid_request', describeIssues(body.error.issues));
         }
         const source = await allowedIngestPath(body.data.path, options.ingestRoots);
         job = jobs.submit({
@@ -404,6 +402,11 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   if (options.apiKey) app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
   return { app, jobs };
+}
+
+/** Validation failures as one line naming each field: `query: Required; limit: Too big`. */
+function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`).join('; ');
 }
 
 /** The answer text when no chat model is configured: the sources, so the client still learns something. */
