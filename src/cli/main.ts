@@ -31,6 +31,7 @@ interface GlobalOptions {
   collection?: string;
   model?: string;
   modelPath?: string;
+  modelFile?: string;
   python?: string;
   llmBaseUrl?: string;
   llmModel?: string;
@@ -88,7 +89,7 @@ function flagsToConfig(
     uri: options.uri,
     collection: options.collection,
     python: options.python,
-    embedding: { model: options.model, modelPath: options.modelPath },
+    embedding: { model: options.model, modelPath: options.modelPath, modelFile: options.modelFile },
     // A command's own llm flags add to the global ones, never replace them.
     llm: { provider: options.provider, baseURL: options.llmBaseUrl, model: options.llmModel, modelPath: options.llmModelPath, ...llm },
     ...rest,
@@ -175,6 +176,7 @@ export function buildProgram(): Command {
     .option('--collection <name>', 'collection name [env MILVUS_RAG_COLLECTION; default my_rag_collection]')
     .option('--model <name>', 'embedding model preset, downloaded on first use [env MILVUS_RAG_MODEL; default paraphrase-albert-small-v2]')
     .option('--model-path <dir>', 'local ONNX model folder, no download [env MILVUS_RAG_MODEL_PATH]')
+    .option('--model-file <file>', 'ONNX file in the model folder, e.g. model_quantized.onnx (int8) [env MILVUS_RAG_MODEL_FILE]')
     .option('--python <path>', 'Python with milvus-lite installed [env MILVUS_RAG_PYTHON]')
     .addOption(new Option('--provider <name>', 'chat endpoint preset [env MILVUS_RAG_LLM_PROVIDER]').choices(PROVIDER_NAMES))
     .option(

@@ -58,6 +58,18 @@ describe('loadConfig', () => {
     assert.equal(other.llm.apiKey, undefined, 'a Lepton token is not sent to another endpoint');
   });
 
+  test('MILVUS_RAG_MODEL_FILE picks another ONNX file; anything but .onnx is refused, naming the field', async () => {
+    const cwd = await tempDir();
+    const config = await loadConfig({ cwd, env: { MILVUS_RAG_MODEL_FILE: 'model_quantized.onnx' } });
+    assert.equal(config.embedding.modelFile, 'model_quantized.onnx');
+    await assert.rejects(loadConfig({ cwd, flags: { embedding: { modelFile: 'model.bin' } } }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.context.field, 'embedding.modelFile');
+      assert.match(error.message, /an \.onnx file name/);
+      return true;
+    });
+  });
+
   test('an invalid value names the field and where it came from', async () => {
     const cwd = await tempDir();
     await assert.rejects(loadConfig({ cwd, env: { OPENAI_BASE_URL: 'not a url' } }), (error: unknown) => {

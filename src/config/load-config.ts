@@ -36,6 +36,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Layer {
     embedding: prune({
       model: value('MILVUS_RAG_MODEL'),
       modelPath: value('MILVUS_RAG_MODEL_PATH'),
+      modelFile: value('MILVUS_RAG_MODEL_FILE'),
       cacheDir: value('MILVUS_RAG_MODEL_CACHE'),
       hubUrl: value('HF_ENDPOINT'),
       hubToken: value('HF_TOKEN'),

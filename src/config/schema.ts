@@ -33,6 +33,11 @@ export const configSchema = z
         model: z.string().default('paraphrase-albert-small-v2'),
         /** A local model folder (no download). Env: MILVUS_RAG_MODEL_PATH. */
         modelPath: z.string().optional(),
+        /** The ONNX file in the model folder, e.g. `model_quantized.onnx` (int8). Env: MILVUS_RAG_MODEL_FILE. */
+        modelFile: z
+          .string()
+          .regex(/\.onnx$/, 'an .onnx file name')
+          .optional(),
         /** Env: MILVUS_RAG_MODEL_CACHE. */
         cacheDir: z.string().optional(),
         /** Env: HF_ENDPOINT. */

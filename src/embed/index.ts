@@ -24,6 +24,8 @@ export interface CreateOnnxEmbedderOptions extends DownloadModelOptions {
   model?: string;
   /** Overrides the id stored with collections. */
   modelId?: string;
+  /** The ONNX file in the model folder, e.g. `model_quantized.onnx`. Default: `model.onnx`. */
+  modelFile?: string;
   batchSize?: number;
   threads?: number;
   maxLength?: number;
@@ -40,6 +42,7 @@ export async function createOnnxEmbedder(options: CreateOnnxEmbedderOptions = {}
     ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.maxLength === undefined ? {} : { maxLength: options.maxLength }),
+    ...(options.modelFile === undefined ? {} : { modelFile: options.modelFile }),
   };
   if (options.modelPath !== undefined) {
     return OnnxEmbedder.create({

@@ -151,6 +151,7 @@ export class MilvusRag {
         model: embedding.model,
         batchSize: embedding.batchSize,
         ...(embedding.modelPath === undefined ? {} : { modelPath: embedding.modelPath }),
+        ...(embedding.modelFile === undefined ? {} : { modelFile: embedding.modelFile }),
         ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),
         ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),
         ...(embedding.hubToken === undefined ? {} : { hubToken: embedding.hubToken }),
