@@ -309,49 +309,49 @@ export class MilvusStore implements VectorStore {
   }
 
   async search(collection: string, vectors: readonly ArrayLike<number>[], options: SearchOptions = {}): Promise<SearchHit[][]> {
-    if (vectors.length === 0) return [];
+    return this.#searchField(
+      'search',
+      collection,
+      'vector',
+      vectors.map((vector) => Array.from(vector)),
+      options,
+    );
+  }
+
+  async searchText(collection: string, texts: readonly string[], options: SearchOptions = {}): Promise<SearchHit[][]> {
+    const lists = await this.#searchField('full-text search', collection, SPARSE_FIELD, [...texts], options);
+    // Milvus Lite reports BM25 scores negated (best first, most negative); servers report them
+    // positive. Shown positive everywhere: higher is better, as for IP.
+    return lists.map((hits) => hits.map((hit) => ({ ...hit, distance: Math.abs(hit.distance) })));
+  }
+
+  /** One search call over one field: dense vectors on `vector`, texts (BM25) on the sparse field. */
+  async #searchField(
+    operation: string,
+    collection: string,
+    field: string,
+    data: number[][] | string[],
+    options: SearchOptions,
+  ): Promise<SearchHit[][]> {
+    if (data.length === 0) return [];
     await this.loadCollection(collection);
     const outputFields = [...(options.outputFields ?? ['text'])];
-    const response = await this.#call('search', collection, () =>
+    const response = await this.#call(operation, collection, () =>
       this.#client.search({
         collection_name: collection,
-        data: vectors.map((vector) => Array.from(vector)),
-        anns_field: 'vector',
+        data,
+        anns_field: field,
+        // Milvus Lite wants the BM25 metric named; the SDK would send an empty one.
+        ...(field === SPARSE_FIELD ? { metric_type: 'BM25' } : {}),
         limit: options.limit ?? 3,
         ...(options.params ? { params: { ...options.params } } : {}),
-        // The primary key is asked for explicitly: Milvus 2.3 does not return it otherwise.
-        output_fields: outputFields.includes('id') ? outputFields : ['id', ...outputFields],
+        output_fields: withId(outputFields),
         ...(options.filter ? { filter: options.filter } : {}),
         consistency_level: ConsistencyLevelEnum[options.consistency ?? 'Strong'],
       }),
     );
-    checkStatus(response.status, 'search', { collection });
-    return toHitLists(response.results as unknown, vectors.length, outputFields);
-  }
-
-  async searchText(collection: string, texts: readonly string[], options: SearchOptions = {}): Promise<SearchHit[][]> {
-    if (texts.length === 0) return [];
-    await this.loadCollection(collection);
-    const outputFields = [...(options.outputFields ?? ['text'])];
-    const response = await this.#call('full-text search', collection, () =>
-      this.#client.search({
-        collection_name: collection,
-        data: [...texts],
-        anns_field: SPARSE_FIELD,
-        // Milvus Lite wants the metric named; the SDK would send an empty one.
-        metric_type: 'BM25',
-        limit: options.limit ?? 3,
-        output_fields: outputFields.includes('id') ? outputFields : ['id', ...outputFields],
-        ...(options.filter ? { filter: options.filter } : {}),
-        consistency_level: ConsistencyLevelEnum.Strong,
-      }),
-    );
-    checkStatus(response.status, 'full-text search', { collection });
-    // Milvus Lite reports BM25 scores negated (best first, most negative); servers report them
-    // positive. Shown positive everywhere: higher is better, as for IP.
-    return toHitLists(response.results as unknown, texts.length, outputFields).map((hits) =>
-      hits.map((hit) => ({ ...hit, distance: Math.abs(hit.distance) })),
-    );
+    checkStatus(response.status, operation, { collection });
+    return toHitLists(response.results as unknown, data.length, outputFields);
   }
 
   async hybridSearch(
@@ -374,7 +374,7 @@ export class MilvusStore implements VectorStore {
         ],
         rerank: ranker.type === 'rrf' ? RRFRanker(ranker.k ?? 60) : WeightedRanker([...ranker.weights]),
         limit,
-        output_fields: outputFields.includes('id') ? outputFields : ['id', ...outputFields],
+        output_fields: withId(outputFields),
         consistency_level: ConsistencyLevelEnum.Strong,
       }),
     );
@@ -457,6 +457,11 @@ function checkStatus(status: Status | undefined, operation: string, context: { c
   throw new StoreError('store.request', `${operation}${where} failed: ${status.reason || String(status.error_code)}`, {
     context,
   });
+}
+
+/** Output fields with the primary key asked for explicitly: Milvus 2.3 does not return it otherwise. */
+function withId(outputFields: readonly string[]): string[] {
+  return outputFields.includes('id') ? [...outputFields] : ['id', ...outputFields];
 }
 
 /** SDK results as hit lists: one query returns a flat list, several return one list per query. */
