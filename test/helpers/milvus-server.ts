@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { mkdtemp, open, readFile, rm, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +57,56 @@ function portInUse(port: number): Promise<boolean> {
   });
 }
 
+/** Held while a server runs: Milvus 2.3's embedded etcd takes the fixed port 2379. */
+const ETCD_LOCK = path.join(os.tmpdir(), 'milvus-rag-milvus-server-2379.lock');
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until no other test process runs a Milvus 2.3 server, then takes the lock (a file
+ * holding our pid; a lock whose process is gone is taken over). Test files run in parallel, and
+ * two such servers cannot share etcd's port.
+ */
+async function lockEtcdPort(timeoutMs: number): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  const release = () => {
+    try {
+      if (readFileSync(ETCD_LOCK, 'utf8') === String(process.pid)) unlinkSync(ETCD_LOCK);
+    } catch {
+      // already gone
+    }
+  };
+  for (;;) {
+    try {
+      const handle = await open(ETCD_LOCK, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      // A test process that dies without stopping its server still frees the lock.
+      process.once('exit', release);
+      return async () => {
+        process.off('exit', release);
+        release();
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(await readFile(ETCD_LOCK, 'utf8').catch(() => ''));
+    if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
+      await unlink(ETCD_LOCK).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another test process (pid ${holder}) has run a Milvus 2.3 server for too long`);
+    await sleep(1_000);
+  }
+}
+
 /**
  * Starts a real Milvus standalone server on free ports with its own data folder and waits until it
  * serves requests. Every port it opens is chosen here, so runs in parallel do not collide.
@@ -65,8 +115,11 @@ export async function startMilvusServer(timeoutMs = 180_000): Promise<MilvusServ
   if (!existsSync(MILVUS_SERVER_BIN)) {
     throw new Error(`${MILVUS_SERVER_BIN} is missing: run bash scripts/setup.sh --test`);
   }
-  // Milvus 2.3's embedded etcd listens on 127.0.0.1:2379 whatever --etcd-port says.
+  // Milvus 2.3's embedded etcd listens on 127.0.0.1:2379 whatever --etcd-port says: one server
+  // at a time across the parallel test files.
+  const unlock = await lockEtcdPort(10 * 60_000);
   if (await portInUse(2379)) {
+    await unlock();
     throw new Error('port 2379 is in use (a leftover milvus-server?); Milvus 2.3 standalone embeds etcd on that fixed port');
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'milvus-server-'));
@@ -105,6 +158,7 @@ export async function startMilvusServer(timeoutMs = 180_000): Promise<MilvusServ
       while ((await portInUse(2379)) && Date.now() < portDeadline) await sleep(200);
     }
     await rm(dataDir, { recursive: true, force: true });
+    await unlock();
   };
 
   const deadline = Date.now() + timeoutMs;
