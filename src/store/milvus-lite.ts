@@ -14,6 +14,8 @@ export interface MilvusLiteOptions {
   python?: string;
   /** How long to wait for the server to answer. Default: 60 s. */
   startupTimeoutMs?: number;
+  /** Create the database and its parent folders when missing. Default: true. */
+  create?: boolean;
 }
 
 /** A running Milvus Lite server shared by every store of this process that opened the same path. */
@@ -60,6 +62,13 @@ export function milvusLiteInstallCommand(python: string): string {
  */
 export async function acquireMilvusLite(options: MilvusLiteOptions): Promise<MilvusLiteHandle> {
   const dataDir = path.resolve(options.dataDir);
+  if (options.create === false && !existsSync(dataDir)) {
+    throw new StoreError(
+      'store.no-database',
+      `no Milvus Lite database at ${options.dataDir}: nothing has been ingested there. Run \`milvus-rag ingest <folder>\` first, or check --uri`,
+      { context: { file: options.dataDir } },
+    );
+  }
   let pending = servers.get(dataDir);
   if (pending === undefined) {
     pending = startServer(dataDir, options);

@@ -29,7 +29,7 @@ export interface CollectionSpec {
   consistencyLevel?: ConsistencyLevel;
   /** Rows may carry fields beyond `id` and `vector` (kept in Milvus' dynamic field). Default: true. */
   enableDynamicField?: boolean;
-  /** Vector index type. Default: `AUTOINDEX`. */
+  /** Vector index type. Default: `FLAT` (exact; see `MilvusStore.ensureIndex` for the move to HNSW). */
   indexType?: string;
   /** Build parameters of the vector index, e.g. `{ M: 16, efConstruction: 200 }` for HNSW. */
   indexParams?: Readonly<Record<string, number | string>>;
@@ -141,6 +141,11 @@ export interface VectorStore {
    * unsealed rows by brute force (17x slower at 5k rows than after a flush, measured).
    */
   flush(collection: string): Promise<void>;
+  /**
+   * Gives the collection the vector index its size calls for (exact `FLAT` while small, HNSW
+   * beyond `flatMaxRows`); call after a bulk write.
+   */
+  ensureIndex(collection: string, rows: number, flatMaxRows?: number): Promise<{ type: string; rebuilt: boolean }>;
   /**
    * How far the vector index has been built over sealed rows. A server builds it in the
    * background after a flush; until then those rows are searched without it.

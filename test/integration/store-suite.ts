@@ -142,6 +142,128 @@ export function describeStoreSuite(backend: string, open: () => Promise<MilvusSt
       }
     });
 
+    /** 3,000 unit vectors in 30 clusters, in groups of 100 rows (`g00`..`g29`), seeded. */
+    const clustered = (dimension: number) => {
+      let state = 42;
+      const random = () => (state = (state * 16807) % 2147483647) / 2147483647 - 0.5;
+      const centers = Array.from({ length: 30 }, () => Array.from({ length: dimension }, random));
+      return Array.from({ length: 3000 }, (_, index) => {
+        const vector = centers[index % 30]!.map((value) => value + random() * 0.4);
+        const norm = Math.hypot(...vector);
+        return {
+          id: `row-${String(index).padStart(4, '0')}`,
+          vector: vector.map((value) => value / norm),
+          group: `g${String(Math.floor(index / 100)).padStart(2, '0')}`,
+        };
+      });
+    };
+    const groupSchema = {
+      primaryKey: { type: 'varchar', maxLength: 64 },
+      fields: [{ name: 'group', type: 'varchar', maxLength: 8 }],
+    } as const;
+
+    test('lists every row exactly once past a page, in any storage order, with and without a filter', async () => {
+      const store = await open();
+      try {
+        const name = 'suite_listing';
+        if (await store.hasCollection(name)) await store.dropCollection(name);
+        await store.createCollection({ name, dimension: 8, ...groupSchema });
+        // Written in shuffled key order over several flushes, then some deleted and rewritten.
+        const data = clustered(8).sort((a, b) => (a.vector[0]! < b.vector[0]! ? -1 : 1));
+        for (let start = 0; start < data.length; start += 500) {
+          await store.upsert(name, data.slice(start, start + 500));
+          if (start % 1000 === 0) await store.flush(name);
+        }
+        await store.deleteByIds(
+          name,
+          data.filter((_, index) => index % 7 === 0).map((row) => row.id),
+        );
+        await store.upsert(
+          name,
+          data.filter((_, index) => index % 11 === 0),
+        );
+        const expected = data
+          .filter((_, index) => index % 7 !== 0 || index % 11 === 0)
+          .map((row) => row.id)
+          .sort();
+        for (const batchSize of [100, 999, 8192]) {
+          const ids: string[] = [];
+          for await (const batch of store.queryAll(name, { outputFields: ['id'], batchSize }))
+            ids.push(...batch.map((row) => String(row.id)));
+          assert.deepEqual(ids.sort(), expected, `batch size ${batchSize}`);
+        }
+        const inGroup: string[] = [];
+        for await (const batch of store.queryAll(name, { outputFields: ['group'], filter: 'group in ["g03", "g17"]', batchSize: 50 })) {
+          inGroup.push(...batch.map((row) => String(row.id)));
+        }
+        assert.deepEqual(
+          inGroup.sort(),
+          expected.filter((id) => ['g03', 'g17'].includes(data.find((row) => row.id === id)!.group)),
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('a search returns every match: a selective filter on an HNSW index with deleted rows, and limit past ef', async () => {
+      const store = await open();
+      try {
+        const name = 'suite_complete';
+        if (await store.hasCollection(name)) await store.dropCollection(name);
+        await store.createCollection({ name, dimension: 16, indexType: 'HNSW', indexParams: { M: 8, efConstruction: 64 }, ...groupSchema });
+        const data = clustered(16);
+        for (let start = 0; start < data.length; start += 1000) await store.insert(name, data.slice(start, start + 1000));
+        await store.flush(name);
+        // Deleted rows stay in the index's graph until compaction.
+        await store.deleteByIds(
+          name,
+          data.filter((_, index) => index % 3 === 0).map((row) => row.id),
+        );
+        const live = data.filter((_, index) => index % 3 !== 0);
+        const query = data[5]!.vector;
+        for (const group of ['g04', 'g21']) {
+          const matching = live.filter((row) => row.group === group).map((row) => row.id);
+          const [hits] = await store.search(name, [query], { limit: 100, filter: `group == "${group}"`, outputFields: ['group'] });
+          assert.deepEqual(hits!.map((hit) => hit.id).sort(), matching.sort(), `every row of ${group}`);
+          const scores = hits!.map((hit) => hit.distance);
+          assert.deepEqual(
+            scores,
+            [...scores].sort((a, b) => b - a),
+            'best first',
+          );
+        }
+        const [wide] = await store.search(name, [query], { limit: 1000 });
+        assert.equal(new Set(wide!.map((hit) => hit.id)).size, 1000);
+        // Even with a graph walk cut short on purpose (ef 8), the short list is completed exactly.
+        const matching = live.filter((row) => row.group === 'g13');
+        const [forced] = await store.search(name, [query], { limit: 100, filter: 'group == "g13"', params: { ef: 8 } });
+        assert.deepEqual(forced!.map((hit) => hit.id).sort(), matching.map((row) => row.id).sort());
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('collections start exact (FLAT) and move to HNSW past the row threshold', async () => {
+      const store = await open();
+      try {
+        const name = 'suite_ensure_index';
+        if (await store.hasCollection(name)) await store.dropCollection(name);
+        await store.createCollection({ name, dimension: 16, ...groupSchema });
+        const data = clustered(16).slice(0, 600);
+        await store.insert(name, data);
+        await store.flush(name);
+        assert.deepEqual(await store.ensureIndex(name, 600), { type: 'FLAT', rebuilt: false });
+        assert.deepEqual(await store.ensureIndex(name, 600, 500), { type: 'HNSW', rebuilt: true });
+        assert.deepEqual(await store.ensureIndex(name, 600, 500), { type: 'HNSW', rebuilt: false });
+        const [hits] = await store.search(name, [data[0]!.vector], { limit: 20, filter: 'group == "g00"', outputFields: ['group'] });
+        assert.equal(hits!.length, 20);
+        assert.equal(hits![0]!.id, data[0]!.id);
+        assert.equal(await store.count(name), 600);
+      } finally {
+        await store.close();
+      }
+    });
+
     test('reports how far the vector index is built', async () => {
       const store = await open();
       try {

@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Embedder } from '../../src/embed/embedder.js';
+import { OnnxEmbedder } from '../../src/embed/onnx-embedder.js';
+import { chunkId, ingest, type IngestResult } from '../../src/pipeline/ingest.js';
+import { sourceFilter } from '../../src/retrieve/filters.js';
+import { MarkdownSplitter } from '../../src/split/markdown-splitter.js';
+import { createMilvusStore, type MilvusStore } from '../../src/store/milvus-store.js';
+import { type MilvusServer, startMilvusServer } from '../helpers/milvus-server.js';
+import { TEST_MODEL_PATH } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
+
+/*
+ * Sync and search past the tutorial's 72 chunks: a folder of 104 files, 5,200+ chunks, changed by
+ * a seeded random sequence of additions, edits, renames and deletions, on Milvus Lite and on the
+ * Milvus 2.3 server. Real model; each distinct text is embedded once and reused across backends.
+ */
+
+const model = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH });
+const vectors = new Map<string, Float32Array>();
+/** The real model, remembering what it embedded: the same text gives the same vector anyway. */
+const embedder: Embedder = {
+  modelId: model.modelId,
+  dimension: model.dimension,
+  maxBatchSize: model.maxBatchSize,
+  ...(model.maxLength === undefined ? {} : { maxLength: model.maxLength }),
+  countTokens: (text) => model.countTokens!(text),
+  async encodeDocuments(texts) {
+    const missing = [...new Set(texts.filter((text) => !vectors.has(text)))];
+    const computed = await model.encodeDocuments(missing);
+    missing.forEach((text, index) => vectors.set(text, computed[index]!));
+    return texts.map((text) => vectors.get(text)!);
+  },
+  encodeQueries: (texts) => model.encodeQueries(texts),
+  close: async () => {},
+};
+after(() => model.close());
+const splitter = new MarkdownSplitter({ chunkSize: 128, chunkOverlap: 0, countTokens: (text) => model.countTokens!(text) });
+
+const WORDS = (
+  'vector index search collection partition segment query filter embedding storage cluster node memory disk cache ' +
+  'replica shard stream bucket object schema field scalar sparse hybrid rerank score distance metric cosine graph ' +
+  'recall latency throughput insert delete upsert flush compaction load release backup restore quota role token'
+).split(' ');
+
+/** A deterministic pseudo-random generator (Park-Miller), so every run makes the same folder. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 16807) % 2147483647;
+    return state / 2147483647;
+  };
+}
+
+/** One file: `sections` headed sections of a short paragraph each, so one chunk per section. */
+function fileText(rng: () => number, name: string, sections: number, version: number): string {
+  const word = () => WORDS[Math.floor(rng() * WORDS.length)]!;
+  const parts = [`# ${name}`];
+  for (let section = 0; section < sections; section++) {
+    parts.push(`## ${name} part ${section} v${version}`, Array.from({ length: 12 }, word).join(' ') + '.');
+  }
+  return parts.join('\n\n') + '\n';
+}
+
+/** The ids a fresh ingest of the folder stores: every chunk of every file, by source, position and text. */
+async function expectedIds(folder: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const name of await readdir(folder)) {
+    const text = await readFile(path.join(folder, name), 'utf8');
+    for (const chunk of splitter.split({ source: name, text, metadata: {} })) ids.add(chunkId(name, chunk.position, chunk.text));
+  }
+  return ids;
+}
+
+async function storedIds(store: MilvusStore, collection: string, filter?: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const batch of store.queryAll(collection, { outputFields: ['id'], batchSize: 1000, ...(filter ? { filter } : {}) })) {
+    ids.push(...batch.map((row) => String(row.id)));
+  }
+  return ids;
+}
+
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
+};
+
+function describeScale(backend: string, workDir: string, openStore: () => Promise<MilvusStore>): void {
+  describe(`at 5,000+ chunks on ${backend}`, () => {
+    let store: MilvusStore;
+    let folder: string;
+    /** Text of every chunk id stored so far, current or not. */
+    const written = new Map<string, { source: string; text: string }>();
+    const collection = 'scale';
+    const run = (extra: { prune?: boolean; drop?: boolean } = {}): Promise<IngestResult> =>
+      ingest({ source: folder, store, embedder, splitter, collection, ...extra });
+    const remember = async () => {
+      for (const name of await readdir(folder)) {
+        const text = await readFile(path.join(folder, name), 'utf8');
+        for (const chunk of splitter.split({ source: name, text, metadata: {} })) {
+          written.set(chunkId(name, chunk.position, chunk.text), { source: name, text: chunk.text });
+        }
+      }
+    };
+
+    before(async () => {
+      store = await openStore();
+      folder = path.join(workDir, 'docs');
+      await mkdir(folder);
+      const rng = random(13);
+      for (let file = 0; file < 104; file++) {
+        const name = `topic-${String(file).padStart(3, '0')}.md`;
+        await writeFile(path.join(folder, name), fileText(rng, name, 50, 1));
+      }
+    });
+    after(() => store?.close());
+
+    test('sync: after seeded additions, edits, renames and deletions, the collection equals a fresh ingest', async () => {
+      const first = await run({ drop: true });
+      await remember();
+      assert.ok(first.rows >= 5_000, `rows ${first.rows}`);
+      assert.equal(first.rows, (await expectedIds(folder)).size);
+
+      const again = await run();
+      assert.deepEqual([again.added, again.updated, again.deleted, again.skipped], [0, 0, 0, 104], 'an unchanged folder is skipped');
+
+      const rng = random(2024);
+      let next = 104;
+      for (let round = 0; round < 4; round++) {
+        const names = (await readdir(folder)).sort();
+        for (let op = 0; op < 6; op++) {
+          const name = names[Math.floor(rng() * names.length)]!;
+          const file = path.join(folder, name);
+          const choice = rng();
+          try {
+            if (choice < 0.4) {
+              // Edit: new words in every section, and a different number of sections.
+              await writeFile(file, fileText(rng, name, 40 + Math.floor(rng() * 20), round + 2));
+            } else if (choice < 0.6) {
+              await rm(file);
+            } else if (choice < 0.8) {
+              await rename(file, path.join(folder, `renamed-${next++}.md`));
+            } else {
+              const added = `added-${next++}.md`;
+              await writeFile(path.join(folder, added), fileText(rng, added, 50, 1));
+            }
+          } catch {
+            // The same file drawn twice in a round, after it was removed or renamed.
+          }
+        }
+        await run({ prune: true });
+        await remember();
+      }
+
+      const rerun = await run({ prune: true });
+      assert.deepEqual([rerun.added, rerun.updated, rerun.deleted, rerun.chunks], [0, 0, 0, 0], 'a re-run changes nothing');
+      assert.equal(rerun.skipped, (await readdir(folder)).length);
+
+      const expected = await expectedIds(folder);
+      const stored = await storedIds(store, collection);
+      assert.equal(new Set(stored).size, stored.length, 'no id is listed twice');
+      assert.equal(stored.length, expected.size);
+      assert.deepEqual(new Set(stored), expected, 'exactly the ids of a fresh ingest');
+      assert.equal(await store.count(collection), expected.size);
+
+      // No chunk of an old version is stored, nor found by searching for its own text.
+      const stale = [...written.keys()].filter((id) => !expected.has(id));
+      assert.ok(stale.length > 500, `stale versions: ${stale.length}`);
+      const leftover = await storedIds(store, collection, `id in [${stale.map((id) => JSON.stringify(id)).join(',')}]`);
+      assert.deepEqual(leftover, []);
+      const sample = stale.filter((_, index) => index % Math.ceil(stale.length / 20) === 0);
+      const hits = await store.search(
+        collection,
+        sample.map((id) => vectors.get(written.get(id)!.text)!),
+        { limit: 10, outputFields: ['source'] },
+      );
+      for (const list of hits) for (const hit of list) assert.ok(expected.has(String(hit.id)), `old chunk ${hit.id} was found`);
+
+      // The same final folder ingested from scratch into another collection: the same ids.
+      await ingest({ source: folder, store, embedder, splitter, collection: 'scale_fresh', drop: true });
+      assert.deepEqual(new Set(await storedIds(store, 'scale_fresh')), expected);
+      await store.dropCollection('scale_fresh');
+    });
+
+    test('search: filters return every match, limit 1000 returns 1000 rows, recall@10 vs exact >= 0.99', async () => {
+      const current = await expectedIds(folder);
+      const rows = [...current].map((id) => ({ id, ...written.get(id)!, vector: vectors.get(written.get(id)!.text)! }));
+      const file = rows[Math.floor(rows.length / 2)]!.source;
+      const ofFile = rows.filter((row) => row.source === file);
+      const [query] = await model.encodeQueries(['how does compaction change recall and latency of the index']);
+
+      const [bySource] = await store.search(collection, [query!], { limit: 100, filter: sourceFilter(file), outputFields: ['source'] });
+      assert.equal(bySource!.length, ofFile.length, `all ${ofFile.length} chunks of ${file}`);
+      assert.deepEqual(new Set(bySource!.map((hit) => hit.id)), new Set(ofFile.map((row) => row.id)));
+
+      const [wide] = await store.search(collection, [query!], { limit: 1000, outputFields: ['source'] });
+      assert.equal(wide!.length, 1000);
+      assert.equal(new Set(wide!.map((hit) => hit.id)).size, 1000);
+
+      // A heading filter finds its one chunk.
+      const [headed] = await store.search(collection, [query!], {
+        limit: 5,
+        filter: `id == "${ofFile[3]!.id}"`,
+        outputFields: ['headings'],
+      });
+      const heading = String(headed![0]!.entity.headings);
+      const [byHeading] = await store.search(collection, [query!], {
+        limit: 5,
+        filter: `headings == ${JSON.stringify(heading)}`,
+        outputFields: ['headings'],
+      });
+      assert.deepEqual(
+        byHeading!.map((hit) => hit.id),
+        [ofFile[3]!.id],
+      );
+
+      // Recall@10 against exact inner-product search, over 50 queries, unfiltered and filtered.
+      const queries = rows.filter((_, index) => index % Math.floor(rows.length / 50) === 0).slice(0, 50);
+      const queryVectors = await model.encodeQueries(queries.map((row) => row.text.split(' ').slice(0, 6).join(' ')));
+      const exactTop = (vector: Float32Array, pool: typeof rows) =>
+        new Set(
+          pool
+            .map((row) => ({ id: row.id, score: dot(vector, row.vector) }))
+            .sort((a, b) => b.score - a.score)
+            .slice(0, 10)
+            .map((row) => row.id),
+        );
+      const recall = async (filtered: boolean) => {
+        let found = 0;
+        for (const [index, vector] of queryVectors.entries()) {
+          // Filtered: the chunks of about a tenth of the files (topic-00x, topic-01x, ...).
+          const prefix = `topic-0${index % 10}`;
+          const pool = filtered ? rows.filter((row) => row.source.startsWith(prefix)) : rows;
+          const filter = filtered ? `source like "${prefix}%"` : undefined;
+          const [hits] = await store.search(collection, [vector], { limit: 10, ...(filter ? { filter } : {}) });
+          const truth = exactTop(vector, pool);
+          found += hits!.filter((hit) => truth.has(String(hit.id))).length;
+          if (truth.size < 10) assert.equal(hits!.length, truth.size);
+        }
+        return found / (queryVectors.length * 10);
+      };
+      const unfiltered = await recall(false);
+      const filtered = await recall(true);
+      console.log(`# recall@10 vs exact on ${backend}: ${unfiltered} unfiltered, ${filtered} filtered`);
+      assert.ok(unfiltered >= 0.99, `recall@10 unfiltered ${unfiltered}`);
+      assert.ok(filtered >= 0.99, `recall@10 filtered ${filtered}`);
+    });
+  });
+}
+
+// Made here: a folder made inside a hook would be removed when that hook ends.
+const liteDir = await tempDir();
+describeScale('Milvus Lite', liteDir, () => createMilvusStore({ uri: path.join(liteDir, 'scale.db') }));
+
+let server: MilvusServer | undefined;
+after(async () => {
+  await server?.stop();
+});
+describeScale('the Milvus 2.3 server', await tempDir(), async () => {
+  server = await startMilvusServer();
+  return createMilvusStore({ uri: server.uri });
+});
