@@ -37,6 +37,9 @@ export class LoadError extends MilvusRagError {}
 /** The embedding model could not be loaded or run. */
 export class EmbeddingError extends MilvusRagError {}
 
+/** An ingest run refused to go on, e.g. a prune that would delete most of the collection. */
+export class IngestError extends MilvusRagError {}
+
 /** Milvus (Lite or server) refused, failed or could not be reached. */
 export class StoreError extends MilvusRagError {}
 

@@ -96,8 +96,9 @@ function flagsToConfig(
   };
 }
 
-async function openRag(config: Config, quiet: boolean): Promise<MilvusRag> {
+async function openRag(config: Config, quiet: boolean, readOnly = false): Promise<MilvusRag> {
   return MilvusRag.open(config, {
+    readOnly,
     onModelDownload: (file) => {
       if (!quiet) process.stderr.write(`downloading embedding model file ${file} (first use only)\n`);
     },
@@ -105,17 +106,27 @@ async function openRag(config: Config, quiet: boolean): Promise<MilvusRag> {
 }
 
 /** Runs `work` with a MilvusRag that is closed afterwards, also on Ctrl-C. */
-async function withRag<T>(config: Config, quiet: boolean, work: (rag: MilvusRag, signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withRag<T>(
+  config: Config,
+  quiet: boolean,
+  work: (rag: MilvusRag, signal: AbortSignal) => Promise<T>,
+  options: { readOnly?: boolean } = {},
+): Promise<T> {
   const controller = new AbortController();
   const onSigint = () => controller.abort(new MilvusRagError('cli.interrupted', 'interrupted'));
   process.once('SIGINT', onSigint);
-  const rag = await openRag(config, quiet);
+  const rag = await openRag(config, quiet, options.readOnly);
   try {
     return await work(rag, controller.signal);
   } finally {
     process.off('SIGINT', onSigint);
     await rag.close();
   }
+}
+
+/** {@link withRag} for commands that only read: a missing database is an error, never created. */
+function withReadOnlyRag<T>(config: Config, quiet: boolean, work: (rag: MilvusRag, signal: AbortSignal) => Promise<T>): Promise<T> {
+  return withRag(config, quiet, work, { readOnly: true });
 }
 
 function printHits(hits: readonly RetrievedChunk[]): void {
@@ -267,7 +278,7 @@ export function buildProgram(): Command {
         const quiet = Boolean(program.opts<GlobalOptions>().quiet);
         const resolved = await config({ search: { limit: options.limit, mode: options.mode } });
         const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
-        const hits = await withRag(resolved, quiet, (rag, signal) =>
+        const hits = await withReadOnlyRag(resolved, quiet, (rag, signal) =>
           rag.search(query, { ...(filter ? { filter } : {}), ...(options.rerank ? { rerank: true } : {}), onNotice: notice, signal }),
         );
         if (options.json) process.stdout.write(`${JSON.stringify(hitsToJson(hits), null, 2)}\n`);
@@ -313,7 +324,7 @@ export function buildProgram(): Command {
             enforceCitations: options.enforceCitations ? undefined : false,
           },
         });
-        await withRag(resolved, quiet, async (rag, signal) => {
+        await withReadOnlyRag(resolved, quiet, async (rag, signal) => {
           let sources: RetrievedChunk[] = [];
           let streamed = false;
           const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
@@ -369,7 +380,7 @@ export function buildProgram(): Command {
         search: { limit: options.limit },
         llm: { enforceCitations: options.enforceCitations ? undefined : false },
       });
-      await withRag(resolved, quiet, async (rag, signal) => {
+      await withReadOnlyRag(resolved, quiet, async (rag, signal) => {
         if (!rag.chat) {
           throw new ConfigError(
             'config.llm-missing',
@@ -430,7 +441,7 @@ export function buildProgram(): Command {
         const resolved = await config({ search: { mode: options.mode } });
         const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
         const say = once(notice);
-        const report = await withRag(resolved, quiet, (rag, signal) =>
+        const report = await withReadOnlyRag(resolved, quiet, (rag, signal) =>
           evaluate(
             cases,
             (question, limit) =>

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { LoadError, messageOf, redactUrl } from '../errors.js';
 import { downloadToTempFile, isUrl } from './download.js';
-import { openFolderSource } from './folder-source.js';
+import { isInside, openFolderSource, realRoots } from './folder-source.js';
 import { isZipFile, openZipSource } from './zip-source.js';
 
 /** One document inside a source: a file of a folder, or an entry of a zip. */
@@ -33,6 +33,15 @@ export interface OpenSourceOptions {
    * Sources are then relative to its static part (`en/faq`), as with a glob input.
    */
   include?: string;
+  /**
+   * Folders (or files) every document must lie in, symbolic links resolved. A file found outside
+   * them (through a link, or a `..` in a glob) is not read: reading it fails with
+   * `load.outside-roots`, naming it relative to the source. Zips are read from inside the file,
+   * so only the zip itself is checked. Default: no confinement.
+   */
+  roots?: readonly string[];
+  /** Limits of a URL download (default: 1 GiB, 10 minutes). */
+  download?: { maxBytes?: number; timeoutMs?: number };
   signal?: AbortSignal;
 }
 
@@ -43,7 +52,7 @@ export interface OpenSourceOptions {
  */
 export async function openSource(input: string, options: OpenSourceOptions): Promise<DocumentSource> {
   if (isUrl(input)) {
-    const download = await downloadToTempFile(input, options.signal ? { signal: options.signal } : {});
+    const download = await downloadToTempFile(input, { ...options.download, ...(options.signal ? { signal: options.signal } : {}) });
     try {
       const label = redactUrl(input);
       const source = (await isZipFile(download.file))
@@ -64,7 +73,14 @@ export async function openSource(input: string, options: OpenSourceOptions): Pro
   }
   if (input.toLowerCase().endsWith('.zip')) {
     try {
-      if ((await stat(input)).isFile()) return await openZipSource(input, options);
+      if ((await stat(input)).isFile()) {
+        if (options.roots && !(await isInside(input, await realRoots(options.roots)))) {
+          throw new LoadError('load.outside-roots', `${input}: not read, it lies outside the folders allowed here`, {
+            context: { file: input },
+          });
+        }
+        return await openZipSource(input, options);
+      }
     } catch (error) {
       if (error instanceof LoadError) throw error;
       throw new LoadError('load.not-found', `cannot read ${input}: ${messageOf(error)}`, { cause: error, context: { file: input } });

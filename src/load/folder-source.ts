@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob, isDynamicPattern } from 'tinyglobby';
@@ -86,9 +86,25 @@ export function sourceOf(file: string, base: string): string {
 export async function openFolderSource(input: string, options: OpenSourceOptions & { label?: string }): Promise<DocumentSource> {
   const { base, files } = await resolveSourcePaths(input, options.extensions, options.include);
   const single = files.length === 1 && path.resolve(input) === files[0];
+  const roots = options.roots === undefined ? undefined : await realRoots(options.roots);
   const entries: SourceEntry[] = [];
   for (const file of files) {
     const location = single && options.label ? options.label : file;
+    if (roots && !(await isInside(file, roots))) {
+      const source = sourceOf(file, base);
+      entries.push({
+        source,
+        location: source,
+        size: 0,
+        read: () =>
+          Promise.reject(
+            new LoadError('load.outside-roots', `${source}: not read, it lies outside the folders allowed here (or is a broken link)`, {
+              context: { file: source },
+            }),
+          ),
+      });
+      continue;
+    }
     let size = 0;
     try {
       size = (await stat(file)).size;
@@ -98,6 +114,23 @@ export async function openFolderSource(input: string, options: OpenSourceOptions
     entries.push({ source: sourceOf(file, base), location, size, read: () => readFileEntry(file, location) });
   }
   return { label: options.label ?? input, entries, close: async () => {} };
+}
+
+/** The real paths of the roots that exist. */
+export async function realRoots(roots: readonly string[]): Promise<string[]> {
+  const resolved = await Promise.all(roots.map((root) => realpath(path.resolve(root)).catch(() => undefined)));
+  return resolved.filter((root): root is string => root !== undefined);
+}
+
+/** Whether a path, with every symbolic link resolved, is one of the roots or inside one. A path that cannot be resolved is not. */
+export async function isInside(file: string, roots: readonly string[]): Promise<boolean> {
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch {
+    return false;
+  }
+  return roots.some((root) => real === root || real.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
 }
 
 async function readFileEntry(file: string, location: string): Promise<Buffer> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Embedder } from '../embed/embedder.js';
-import { LoadError, StoreError } from '../errors.js';
+import { IngestError, LoadError, StoreError } from '../errors.js';
 import { openSource } from '../load/document-source.js';
 import { DOCUMENT_EXTENSIONS, readDocument } from '../load/parse-document.js';
 import { splitDocument } from '../split/split-document.js';
@@ -73,6 +73,17 @@ export interface IngestOptions {
   batchSize?: number;
   /** Largest file read. Default: 16 MiB. */
   maxFileBytes?: number;
+  /** Folders every document must lie in, links resolved (see `OpenSourceOptions.roots`). */
+  roots?: readonly string[];
+  /** Limits of a URL download (default: 1 GiB, 10 minutes). */
+  download?: { maxBytes?: number; timeoutMs?: number };
+  /**
+   * With `prune`: refuse (before changing anything) a run that would delete more than this
+   * fraction of the collection's rows, e.g. a mistyped path that matches a few files. Default: no limit.
+   */
+  maxPruneFraction?: number;
+  /** Rows up to which the collection keeps an exact FLAT index (see `MilvusStore.ensureIndex`). */
+  flatMaxRows?: number;
   onProgress?: (progress: IngestProgress) => void;
   signal?: AbortSignal;
 }
@@ -122,6 +133,8 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const opened = await openSource(options.source, {
     extensions: DOCUMENT_EXTENSIONS,
     ...(options.include === undefined ? {} : { include: options.include }),
+    ...(options.roots === undefined ? {} : { roots: options.roots }),
+    ...(options.download === undefined ? {} : { download: options.download }),
     ...(signal ? { signal } : {}),
   });
   try {
@@ -140,6 +153,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
 
   await prepareCollection(store, collection, embedder, Boolean(options.drop));
   const stored = await readStoredFiles(store, collection);
+  if (options.prune && options.maxPruneFraction !== undefined) checkPruneSize(stored, files, options.maxPruneFraction, collection);
 
   const result: IngestResult = {
     collection,
@@ -235,6 +249,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   // Sealing the new rows builds their index; unsealed rows are searched by brute force.
   await store.flush(collection);
   result.rows = await store.count(collection);
+  await store.ensureIndex(collection, result.rows, options.flatMaxRows);
   options.onProgress?.({ phase: 'done', files: files.length, filesDone, chunks: result.chunks });
   return result;
 }
@@ -303,6 +318,25 @@ async function readStoredFiles(store: VectorStore, collection: string): Promise<
     }
   }
   return files;
+}
+
+/** Refuses a prune that would delete more than `fraction` of the rows, before anything changes. */
+function checkPruneSize(stored: Map<string, StoredFile>, files: readonly SourceEntry[], fraction: number, collection: string): void {
+  const present = new Set(files.map((file) => file.source));
+  let total = 0;
+  let pruned = 0;
+  for (const [source, file] of stored) {
+    total += file.ids.length;
+    if (!present.has(source)) pruned += file.ids.length;
+  }
+  if (pruned > fraction * total) {
+    throw new IngestError(
+      'ingest.prune-unconfirmed',
+      `prune would delete ${pruned} of the ${total} chunks in collection "${collection}" (over ${Math.round(fraction * 100)}%); ` +
+        'nothing was changed. Check the path, or confirm the prune.',
+      { context: { collection } },
+    );
+  }
 }
 
 function checkChunkSizes(chunks: readonly Chunk[], file: string): void {

@@ -138,7 +138,12 @@ export class MilvusRag {
   /** Opens the store and loads the embedding model (downloading it on first use unless `modelPath`). */
   static async open(
     config: Config,
-    hooks: { onModelDownload?: (file: string) => void; onLlmDownload?: (downloaded: number, total: number) => void } = {},
+    hooks: {
+      onModelDownload?: (file: string) => void;
+      onLlmDownload?: (downloaded: number, total: number) => void;
+      /** Only read: a Milvus Lite database that does not exist is an error instead of being created. */
+      readOnly?: boolean;
+    } = {},
   ): Promise<MilvusRag> {
     // Configuration mistakes fail before anything is loaded or started.
     createChatModel(config.llm);
@@ -169,6 +174,7 @@ export class MilvusRag {
         ...(config.token === undefined ? {} : { token: config.token }),
         ...(config.database === undefined ? {} : { database: config.database }),
         ...(config.python === undefined ? {} : { python: config.python }),
+        ...(hooks.readOnly ? { create: false } : {}),
       });
       return new MilvusRag(config, store, embedder, chat, template);
     } catch (error) {
@@ -185,6 +191,8 @@ export class MilvusRag {
       drop?: boolean;
       prune?: boolean;
       maxFileBytes?: number;
+      roots?: readonly string[];
+      maxPruneFraction?: number;
       onProgress?: (progress: IngestProgress) => void;
       signal?: AbortSignal;
     } = {},

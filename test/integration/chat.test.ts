@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -47,6 +48,8 @@ describe('milvus-rag chat', () => {
 
   test('without a chat model it says what to configure and exits 2', async () => {
     const folder = await tempDir();
+    // An existing (empty) database: chat only reads, so a missing one would be the first error.
+    await mkdir(path.join(folder, 'none.db'));
     const result = await runCli(['--uri', path.join(folder, 'none.db'), '--model-path', TEST_MODEL_PATH, 'chat'], {}, undefined, 'hi\n');
     assert.equal(result.code, 2);
     assert.match(result.stderr, /chat needs a chat model/);

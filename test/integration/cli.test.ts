@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -58,6 +59,19 @@ describe('milvus-rag CLI', () => {
     assert.match(result.stderr, /no-such-folder/);
     const all = await runCli([...common, 'search', 'milvus', '--limit', '500', '--json']);
     assert.equal((JSON.parse(all.stdout) as JsonHit[]).length, 72);
+  });
+
+  test('read-only commands never create a database or folder; a missing collection says to ingest', async () => {
+    for (const missing of [path.join(folder, 'no', 'such', 'dir', 'x.db'), path.join(folder, 'typo.db')]) {
+      const result = await runCli(['--uri', missing, '--model-path', TEST_MODEL_PATH, 'search', REFERENCE_QUESTION]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /no Milvus Lite database at .*Run `milvus-rag ingest <folder>` first/);
+      assert.equal(existsSync(missing), false, `${missing} was not created`);
+    }
+    assert.equal(existsSync(path.join(folder, 'no')), false);
+    const other = await runCli([...common, '--collection', 'never_made', 'ask', REFERENCE_QUESTION]);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /collection "never_made" does not exist; run `milvus-rag ingest <folder>`/);
   });
 
   test('ask with no endpoint prints the retrieved context and how to configure one', async () => {
