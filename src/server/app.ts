@@ -12,7 +12,7 @@ import { PROPERTY } from '../pipeline/ingest.js';
 import { rewriteQuestion } from '../pipeline/conversation.js';
 import type { MilvusRag } from '../pipeline/rag.js';
 import { sourcesToJson } from '../pipeline/sources.js';
-import { ApiError, errorResponse, type ErrorJson, toHttpError } from './http-errors.js';
+import { ApiError, errorResponse, type ErrorJson, scrubPaths, toHttpError } from './http-errors.js';
 import { IngestJobs } from './ingest-jobs.js';
 import {
   AskRequest,
@@ -81,12 +81,19 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
     },
   });
   const uploadDir = path.resolve(options.uploadDir);
-  const jobs = new IngestJobs((request, onProgress) =>
-    rag.ingest(request.source, {
-      ...(request.include ? { include: request.include } : {}),
-      ...(request.prune ? { prune: true } : {}),
-      onProgress,
-    }),
+  // Every file an ingest reads must lie in a root (links resolved): the roots, and the uploads.
+  const readableRoots = [...options.ingestRoots, uploadDir];
+  const jobs = new IngestJobs(
+    (request, onProgress) =>
+      rag.ingest(request.source, {
+        ...(request.include ? { include: request.include } : {}),
+        ...(request.prune ? { prune: true } : {}),
+        // A prune that would delete most of the collection (a mistyped path) needs confirm: true.
+        ...(request.prune && !request.confirm ? { maxPruneFraction: 0.5 } : {}),
+        roots: readableRoots,
+        onProgress,
+      }),
+    { showPath: (text) => relativePaths(text, readableRoots) },
   );
 
   app.onError((error, c) => errorResponse(c, error, logError));
@@ -107,11 +114,12 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
     app.use('*', cors({ origin: [...corsOrigins], allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST'] }));
   }
   // With CORS off, a page on another origin must not make the browser post to this server
-  // (a form post or a no-cors fetch to 127.0.0.1 needs no preflight).
+  // (a form post or a no-cors fetch to 127.0.0.1 needs no preflight). `Origin: null` comes from
+  // sandboxed frames and local files: refused too, unless "null" is listed.
   app.use('*', async (c, next) => {
     const origin = c.req.header('origin');
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && origin !== undefined && origin !== 'null') {
-      const sameOrigin = hostOf(origin) === c.req.header('host')?.toLowerCase();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && origin !== undefined) {
+      const sameOrigin = origin !== 'null' && hostOf(origin) === c.req.header('host')?.toLowerCase();
       if (!sameOrigin && !corsOrigins.includes(origin)) {
         throw new ApiError(403, 'origin_not_allowed', `requests from ${origin} are not allowed (server.corsOrigins)`);
       }
@@ -134,7 +142,9 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   const tooLarge = (limit: number) => (c: Context) =>
     c.json({ error: { code: 'payload_too_large', message: `the request body is over ${limit} bytes` } } satisfies ErrorJson, 413);
   app.use('/v1/*', async (c, next) => {
-    const limit = c.req.path === '/v1/ingest' ? maxUploadBytes : maxBodyBytes;
+    // Only uploads get the upload limit; JSON bodies (also to /v1/ingest) get the JSON one.
+    const upload = c.req.path === '/v1/ingest' && (c.req.header('content-type') ?? '').startsWith('multipart/form-data');
+    const limit = upload ? maxUploadBytes : maxBodyBytes;
     return bodyLimit({ maxSize: limit, onError: tooLarge(limit) })(c, next);
   });
 
@@ -288,11 +298,16 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
           throw new ApiError(400, 'invalid_request', describeIssues(body.error.issues));
         }
         const source = await allowedIngestPath(body.data.path, options.ingestRoots);
-        job = jobs.submit({
-          source,
-          ...(body.data.include ? { include: body.data.include } : {}),
-          ...(body.data.prune ? { prune: true } : {}),
-        });
+        if (body.data.include !== undefined && hasParentSegment(body.data.include)) throw outsideRoots('include', body.data.include);
+        job = jobs.submit(
+          {
+            source,
+            ...(body.data.include ? { include: body.data.include } : {}),
+            ...(body.data.prune ? { prune: true } : {}),
+            ...(body.data.confirm ? { confirm: true } : {}),
+          },
+          body.data.path,
+        );
       }
       return c.json(job, 202);
     },
@@ -547,24 +562,53 @@ async function saveUploads(c: Context, uploadDir: string): Promise<string[]> {
   return files.map((file) => file.name);
 }
 
-/** A server path inside one of the allowed roots (symbolic links resolved), or a 400/403. */
+/**
+ * A server path inside one of the allowed roots, or a 400/403. Outside a root is refused with the
+ * same 403 whether the path exists or not (a client must not learn which paths exist), and so is
+ * any `..` segment: in a glob it would apply after the wildcard, beyond what can be checked here.
+ * What a folder or glob then finds is checked file by file by the loader (`roots`).
+ */
 async function allowedIngestPath(requested: string, roots: readonly string[]): Promise<string> {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(requested)) {
     throw new ApiError(400, 'invalid_request', 'path: URLs are not ingested by the server; give a path on the server, or upload files');
   }
+  if (hasParentSegment(requested)) throw outsideRoots('path', requested);
   // A glob is checked by its static part.
-  const staticPart = requested.split(/[*?[{]/)[0]!;
+  const staticPart = path.resolve(requested.split(/[*?[{]/)[0]! || '.');
+  const realRoots = (await Promise.all(roots.map((root) => realpath(path.resolve(root)).catch(() => undefined)))).filter(
+    (root): root is string => root !== undefined,
+  );
+  const lexicalRoots = [...roots.map((root) => path.resolve(root)), ...realRoots];
+  if (!lexicalRoots.some((root) => within(staticPart, root))) throw outsideRoots('path', requested);
   let resolved: string;
   try {
-    resolved = await realpath(path.resolve(staticPart || '.'));
+    resolved = await realpath(staticPart);
   } catch {
     throw new ApiError(400, 'invalid_request', `path: ${requested} does not exist on the server`);
   }
-  for (const root of roots) {
-    const realRoot = await realpath(path.resolve(root)).catch(() => undefined);
-    if (realRoot && (resolved === realRoot || resolved.startsWith(realRoot + path.sep))) return path.resolve(requested);
+  if (!realRoots.some((root) => within(resolved, root))) throw outsideRoots('path', requested);
+  return path.resolve(requested);
+}
+
+function within(file: string, root: string): boolean {
+  return file === root || file.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+}
+
+function hasParentSegment(value: string): boolean {
+  return value.split(/[\\/]/).includes('..');
+}
+
+function outsideRoots(field: string, value: string): ApiError {
+  return new ApiError(403, 'path_not_allowed', `${field}: ${value} is outside the folders this server may read (server.ingestRoots)`);
+}
+
+/** Absolute paths under the roots shown relative to them: job outcomes never show server paths. */
+function relativePaths(text: string, roots: readonly string[]): string {
+  let shown = text;
+  for (const root of [...roots].map((root) => path.resolve(root)).sort((a, b) => b.length - a.length)) {
+    shown = shown.split(root + path.sep).join('');
   }
-  throw new ApiError(403, 'path_not_allowed', `path: ${requested} is outside the folders this server may read (server.ingestRoots)`);
+  return scrubPaths(shown);
 }
 
 function hostnameOf(hostHeader: string | undefined): string | undefined {

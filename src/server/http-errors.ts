@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ConfigError, EmbeddingError, LoadError, MilvusRagError, ProviderError, StoreError } from '../errors.js';
+import { ConfigError, EmbeddingError, IngestError, LoadError, MilvusRagError, ProviderError, StoreError } from '../errors.js';
 
 /** The JSON body of every error the API returns. Never a stack trace. */
 export interface ErrorJson {
@@ -52,14 +52,34 @@ export function toHttpError(error: unknown): { status: ContentfulStatusCode; bod
     if (error.status === 429) return { status: 429, body: body('llm_rate_limited', error.message), unexpected: false };
     return { status: 502, body: body('llm_error', error.message), unexpected: false };
   }
-  if (error instanceof StoreError) return { status: 503, body: body('milvus_error', error.message), unexpected: false };
+  if (error instanceof StoreError) {
+    if (error.code === 'store.invalid-filter')
+      return { status: 400, body: body('invalid_filter', scrubPaths(error.message)), unexpected: false };
+    if (error.code === 'store.no-collection')
+      return { status: 404, body: body('no_collection', scrubPaths(error.message)), unexpected: false };
+    return { status: 503, body: body('milvus_error', scrubPaths(error.message)), unexpected: false };
+  }
+  if (error instanceof IngestError)
+    return { status: 409, body: body(error.code.replace(/\W+/g, '_'), scrubPaths(error.message)), unexpected: false };
   if (error instanceof ConfigError || error instanceof LoadError) {
-    return { status: 400, body: body('invalid_request', error.message), unexpected: false };
+    return { status: 400, body: body('invalid_request', scrubPaths(error.message)), unexpected: false };
   }
   if (error instanceof EmbeddingError || error instanceof MilvusRagError) {
-    return { status: 500, body: body(error.code.replace(/\W+/g, '_'), error.message), unexpected: false };
+    return { status: 500, body: body(error.code.replace(/\W+/g, '_'), scrubPaths(error.message)), unexpected: false };
   }
   return { status: 500, body: body('internal_error', 'internal error'), unexpected: true };
+}
+
+/**
+ * Absolute file paths in a message shown by their last segment: clients never learn where the
+ * server keeps its database, models or documents (the full message goes to the server's log).
+ * URLs are left alone: their slashes follow a scheme or a host, not a space or quote.
+ */
+export function scrubPaths(message: string): string {
+  return message.replace(
+    /(^|[\s"'(=])(\/(?:[^\s"'():/]+\/)+)([^\s"'():/]*)/g,
+    (_match, before: string, _dirs: string, last: string) => `${before}${last || '/'}`,
+  );
 }
 
 /** Sends an error as JSON with its status. */
@@ -67,6 +87,7 @@ export function errorResponse(c: Context, error: unknown, log?: (error: unknown)
   // Middleware such as bearerAuth carries its own response (JSON body, WWW-Authenticate header).
   if (error instanceof HTTPException && error.res) return error.getResponse();
   const mapped = toHttpError(error);
-  if (mapped.unexpected) log?.(error);
+  // Server-side failures are logged in full (paths included): the client got a scrubbed message.
+  if (mapped.unexpected || mapped.status >= 500) log?.(error);
   return c.json(mapped.body, mapped.status);
 }

@@ -7,6 +7,8 @@ export interface IngestJobRequest {
   source: string;
   include?: string;
   prune?: boolean;
+  /** With prune: allow deleting more than half of the collection. */
+  confirm?: boolean;
 }
 
 /** An ingest job as the API shows it. */
@@ -34,11 +36,14 @@ export class IngestJobs {
   readonly #jobs = new Map<string, IngestJob>();
   readonly #run: RunIngest;
   readonly #keep: number;
+  readonly #showPath: (text: string) => string;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(run: RunIngest, options: { keep?: number } = {}) {
+  /** `showPath` rewrites file names and messages for clients (no server paths). */
+  constructor(run: RunIngest, options: { keep?: number; showPath?: (text: string) => string } = {}) {
     this.#run = run;
     this.#keep = options.keep ?? 100;
+    this.#showPath = options.showPath ?? ((text) => text);
   }
 
   /** Queues a job and returns it at once; it runs after the jobs before it. */
@@ -78,7 +83,7 @@ export class IngestJobs {
         updated: result.updated,
         deleted: result.deleted,
         skipped: result.skipped,
-        failed: result.failed,
+        failed: result.failed.map((failure) => ({ file: this.#showPath(failure.file), error: this.#showPath(failure.error) })),
         rows: result.rows,
       };
       job.progress = { files: result.files, filesDone: result.files, chunks: result.chunks };
@@ -86,7 +91,7 @@ export class IngestJobs {
       if (result.failed.length > 0) job.error = `${result.failed.length} file(s) failed; the others were ingested`;
     } catch (error) {
       job.status = 'failed';
-      job.error = messageOf(error);
+      job.error = this.#showPath(messageOf(error));
     } finally {
       job.finishedAt = new Date().toISOString();
     }

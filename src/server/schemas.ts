@@ -91,6 +91,10 @@ export const IngestRequest = z
       .openapi({ description: 'a folder, glob, file or .zip on the server, inside server.ingestRoots' }),
     include: z.string().max(1000).optional().openapi({ example: 'en/faq/*.md' }),
     prune: z.boolean().optional().openapi({ description: 'delete the chunks of files no longer in the folder' }),
+    confirm: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'with prune: allow deleting more than half of the collection (refused otherwise, before any change)' }),
   })
   .strict()
   .openapi('IngestRequest');

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies are read loosely; the assertions check each field. */
 import assert from 'node:assert/strict';
-import { cp, readdir } from 'node:fs/promises';
+import { cp, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -153,13 +153,41 @@ describe('HTTP API', () => {
     assert.match(((await text.json()) as { error: { message: string } }).error.message, /application\/json/);
   });
 
-  test('errors from Milvus come back as JSON naming the cause, without a stack trace', async () => {
+  test("a bad filter is a 400 with Milvus' message; a missing collection a 404 with a hint; Milvus failures a 503 without paths", async () => {
     const response = await post(app, '/v1/search', { query: 'x', filter: 'no_such_field ==== 1' });
-    assert.equal(response.status, 503);
+    assert.equal(response.status, 400);
     const body = (await response.json()) as { error: { code: string; message: string } };
-    assert.equal(body.error.code, 'milvus_error');
-    assert.match(body.error.message, /my_rag_collection/);
+    assert.equal(body.error.code, 'invalid_filter');
+    assert.match(body.error.message, /no_such_field ====/);
     assert.doesNotMatch(JSON.stringify(body), /\n\s+at /);
+    for (const filter of ['('.repeat(200) + 'position == 1' + ')'.repeat(200), 'source == "a" and (', 'source in ["a"']) {
+      const refused = await post(app, '/v1/search', { query: 'x', filter });
+      assert.equal(refused.status, 400, filter.slice(0, 20));
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'invalid_filter');
+    }
+
+    const other = await MilvusRag.open(
+      await loadConfig({
+        cwd: ROOT,
+        env: {},
+        flags: { uri: path.join(folder, 'other.db'), collection: 'never_ingested', embedding: TEST_MODELS.embedding },
+      }),
+    );
+    try {
+      const { app: empty } = createServerApp(other, options());
+      const missing = await post(empty, '/v1/search', { query: 'x' });
+      assert.equal(missing.status, 404);
+      const message = ((await missing.json()) as { error: { message: string } }).error.message;
+      assert.match(message, /collection "never_ingested" does not exist; run `milvus-rag ingest <folder>`/);
+      await other.store.close();
+      const failed = await post(empty, '/v1/search', { query: 'x' });
+      assert.equal(failed.status, 503);
+      const text = await failed.text();
+      assert.match(text, /milvus_error/);
+      assert.ok(!text.includes(folder), `no server path in ${text}`);
+    } finally {
+      await other.close();
+    }
   });
 
   test('POST /v1/ask answers with checked citations and sources; stream: true sends retrieval, tokens, done', async () => {
@@ -243,7 +271,7 @@ describe('HTTP API', () => {
     binary.append('files', new File([new Uint8Array([0, 1, 2])], 'program.exe'));
     assert.equal((await app.request('/v1/ingest', { method: 'POST', body: binary })).status, 400);
     assert.deepEqual(await readdir(uploads), ['upload-test.md']);
-    assert.deepEqual((await readdir(folder)).sort(), ['docs', 'server.db', 'uploads']);
+    assert.deepEqual((await readdir(folder)).sort(), ['docs', 'other.db', 'server.db', 'uploads']);
   });
 
   test('POST /v1/ingest {path} reads only inside the ingest roots; GET /v1/jobs of an unknown id is 404', async () => {
@@ -298,6 +326,93 @@ describe('HTTP API', () => {
     assert.equal(rebound.status, 421);
     const local = await loopback.request('http://127.0.0.1:8080/health');
     assert.equal(local.status, 200, await local.clone().text());
+  });
+
+  test('confinement: no glob, include or link escapes a root; null-Origin posts are refused; outside is 403 whether it exists or not', async () => {
+    // A second root, and a secret beside it that links inside the root point at.
+    const root = path.join(folder, 'root2');
+    const secret = path.join(folder, 'secret');
+    await mkdir(path.join(root, 'notes'), { recursive: true });
+    await mkdir(secret, { recursive: true });
+    await writeFile(path.join(root, 'notes', 'kept.md'), '# Kept\n\nThe harbour lighthouse keeper logs every ship.\n');
+    await writeFile(path.join(secret, 'secret.md'), '# Secret\n\nThe xylophone password is marmalade.\n');
+    await writeFile(path.join(secret, 'passwd.txt'), 'xylophone root:x:0:0\n');
+    await symlink(secret, path.join(root, 'linked-dir'));
+    await symlink(path.join(secret, 'secret.md'), path.join(root, 'linked-file.md'));
+    const { app: confined } = createServerApp(rag, options({ ingestRoots: [root] }));
+    const secretRows = async () => {
+      let rows = 0;
+      for await (const batch of rag.store.queryAll(rag.config.collection, { outputFields: ['id'], filter: 'text like "%xylophone%"' }))
+        rows += batch.length;
+      return rows;
+    };
+
+    const refused = [
+      { path: `${root}/*/../../secret/secret.m[d]` },
+      { path: `${root}/notes/../../secret/passwd.txt` },
+      { path: root, include: '../secret/*.md' },
+      { path: root, include: '**/../../secret/*' },
+      { path: secret },
+      { path: path.join(folder, 'does-not-exist') },
+    ];
+    const messages = new Set<string>();
+    for (const body of refused) {
+      const response = await post(confined, '/v1/ingest', body);
+      assert.equal(response.status, 403, JSON.stringify(body));
+      const message = ((await response.json()) as { error: { code: string; message: string } }).error;
+      assert.equal(message.code, 'path_not_allowed');
+      messages.add(message.message.replace(/^(path|include): .* is outside/, 'X is outside'));
+    }
+    assert.equal(messages.size, 1, 'an outside path that exists and one that does not get the same answer');
+
+    // The folder is ingested; the linked folder and the linked file are skipped and reported, by relative name.
+    const job = await waitForJob(confined, ((await (await post(confined, '/v1/ingest', { path: root })).json()) as { id: string }).id);
+    assert.equal(job.result!.files, 4);
+    const failed = job.result!.failed as Array<{ file: string; error: string }>;
+    assert.deepEqual(failed.map((failure) => failure.file).sort(), ['linked-dir/passwd.txt', 'linked-dir/secret.md', 'linked-file.md']);
+    assert.ok(failed.every((failure) => /outside the folders allowed here/.test(failure.error)));
+    // The job shows the path as the client sent it, and nothing else of the server's paths.
+    const { source: _asSent, ...outcome } = job as typeof job & { source: string };
+    assert.ok(!JSON.stringify(outcome).includes(folder), `no server path in ${JSON.stringify(outcome)}`);
+    assert.equal(await secretRows(), 0, 'nothing from outside the root is stored');
+    const hits = (await (await post(confined, '/v1/search', { query: 'lighthouse keeper', limit: 1 })).json()) as {
+      results: Array<{ source: string }>;
+    };
+    assert.equal(hits.results[0]!.source, 'notes/kept.md');
+
+    // Sandboxed pages send Origin: null; without a key that must not upload or ingest.
+    const form = new FormData();
+    form.append('files', new File(['# Null origin\n\nxylophone\n'], 'null-origin.md'));
+    const nullOrigin = await confined.request('/v1/ingest', { method: 'POST', body: form, headers: { Origin: 'null' } });
+    assert.equal(nullOrigin.status, 403);
+    assert.ok(!(await readdir(uploads)).includes('null-origin.md'));
+    assert.equal((await post(confined, '/v1/search', { query: 'x' }, { Origin: 'null' })).status, 403);
+    const { app: allowsNull } = createServerApp(rag, options({ corsOrigins: ['null'] }));
+    assert.equal((await post(allowsNull, '/v1/search', { query: 'x' }, { Origin: 'null' })).status, 200);
+
+    // JSON to /v1/ingest is held to the JSON limit, not the upload one.
+    const { app: small } = createServerApp(rag, options({ maxBodyBytes: 1024, maxUploadBytes: 1024 * 1024 }));
+    assert.equal((await post(small, '/v1/ingest', { path: 'x'.repeat(4000) })).status, 413);
+
+    // /health shows no server paths.
+    const health = await (await confined.request('/health')).text();
+    assert.ok(!health.includes(folder), health);
+
+    // A prune that would delete most of the collection needs confirm: true; refused, nothing changes.
+    const before = await rag.store.count(rag.config.collection);
+    const unconfirmed = await waitForJob(
+      confined,
+      ((await (await post(confined, '/v1/ingest', { path: root, prune: true })).json()) as { id: string }).id,
+    );
+    assert.equal(unconfirmed.status, 'failed');
+    assert.match(unconfirmed.error!, /prune would delete \d+ of the \d+ chunks .*nothing was changed/);
+    assert.equal(await rag.store.count(rag.config.collection), before);
+    const confirmed = await waitForJob(
+      confined,
+      ((await (await post(confined, '/v1/ingest', { path: root, prune: true, confirm: true })).json()) as { id: string }).id,
+    );
+    assert.ok((confirmed.result!.deleted as number) > before / 2);
+    assert.equal(confirmed.result!.rows, 1);
   });
 
   test('/openapi.json is generated from the schemas that validate requests, and lists every route', async () => {
