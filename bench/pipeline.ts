@@ -47,6 +47,8 @@ interface Measure {
   chunks: number;
   ingestSeconds: number;
   searchMs: number[];
+  /** milvus-rag only: the same folder ingested again, unchanged. */
+  reingest?: { seconds: number; files: number; skipped: number; added: number; updated: number; deleted: number; rows: number };
 }
 
 async function measureReference(glob: string, uri: string): Promise<Measure> {
@@ -90,7 +92,19 @@ async function measureMilvusRag(folder: string, uri: string): Promise<Measure> {
         searchMs.push(performance.now() - begin);
       }
     }
-    return { chunks: result.chunks, ingestSeconds, searchMs };
+    // Sync: the unchanged folder again must skip every file and write nothing.
+    const again = performance.now();
+    const second = await rag.ingest(folder);
+    const reingest = {
+      seconds: (performance.now() - again) / 1000,
+      files: second.files,
+      skipped: second.skipped,
+      added: second.added,
+      updated: second.updated,
+      deleted: second.deleted,
+      rows: second.rows,
+    };
+    return { chunks: result.chunks, ingestSeconds, searchMs, reingest };
   } finally {
     await rag.close();
   }
@@ -119,6 +133,19 @@ try {
     const ingestRatio = reference.ingestSeconds / ours.ingestSeconds;
     const retrievalRatio = median(ours.searchMs) / median(reference.searchMs);
     rows.push([corpus.name, 'ratio', '', '', `${ingestRatio.toFixed(2)}x speed`, `${retrievalRatio.toFixed(2)}x time`, '']);
+    const re = ours.reingest!;
+    rows.push([
+      corpus.name,
+      `milvus-rag re-ingest, unchanged: ${re.skipped}/${re.files} files skipped, +${re.added} ~${re.updated} -${re.deleted}`,
+      String(re.rows),
+      re.seconds.toFixed(2),
+      '',
+      '',
+      '',
+    ]);
+    if (re.skipped !== re.files || re.added + re.updated + re.deleted > 0 || re.rows !== ours.chunks) {
+      throw new Error(`re-ingesting the unchanged ${corpus.id} folder changed it: ${JSON.stringify(re)}`);
+    }
     report.push({
       corpus: corpus.id,
       chunks: ours.chunks,
@@ -128,6 +155,7 @@ try {
         searchP95Ms: percentile(reference.searchMs, 0.95),
       },
       milvusRag: { ingestSeconds: ours.ingestSeconds, searchP50Ms: median(ours.searchMs), searchP95Ms: percentile(ours.searchMs, 0.95) },
+      reingest: ours.reingest,
       ingestSpeedRatio: ingestRatio,
       retrievalP50Ratio: retrievalRatio,
     });
