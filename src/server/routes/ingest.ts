@@ -1,0 +1,178 @@
+/**
+ * `POST /v1/ingest` (a path on the server, or uploads) and `GET /v1/jobs/{id}`. Every path is
+ * confined to `server.ingestRoots` and the upload folder.
+ * @module server/routes/ingest
+ */
+import { mkdir, realpath, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { ApiError, scrubPaths } from '../http-errors.js';
+import { IngestJobs } from '../ingest-jobs.js';
+import { describeIssues, errors, invalidJson, json, type RouteDeps, type ServerApp } from '../route-kit.js';
+import { ErrorBody, IngestRequest, IngestUpload, Job, JobParams } from '../schemas.js';
+
+/** Document types POST /v1/ingest accepts as uploads: what the loaders read. */
+const UPLOAD_EXTENSIONS = new Set(['.md', '.mdx', '.markdown', '.txt', '.html', '.htm', '.pdf']);
+
+/** Adds the ingest routes; returns the job queue they feed. */
+export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps): IngestJobs {
+  const uploadDir = path.resolve(options.uploadDir);
+  // Every file an ingest reads must lie in a root (links resolved): the roots, and the uploads.
+  const readableRoots = [...options.ingestRoots, uploadDir];
+  const jobs = new IngestJobs(
+    (request, onProgress) =>
+      rag.ingest(request.source, {
+        ...(request.include ? { include: request.include } : {}),
+        ...(request.prune ? { prune: true } : {}),
+        // A prune that would delete most of the collection (a mistyped path) needs confirm: true.
+        ...(request.prune && !request.confirm ? { maxPruneFraction: 0.5 } : {}),
+        roots: readableRoots,
+        onProgress,
+      }),
+    { showPath: (text) => relativePaths(text, readableRoots) },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/ingest',
+      summary: 'Starts an ingest job: JSON {path} on the server, or multipart/form-data uploads (field "files")',
+      request: {
+        body: {
+          content: {
+            'application/json': { schema: IngestRequest },
+            'multipart/form-data': { schema: IngestUpload },
+          },
+        },
+      },
+      responses: { 202: json(Job, 'the job; poll GET /v1/jobs/{id}'), ...errors },
+    }),
+    async (c) => {
+      const type = c.req.header('content-type') ?? '';
+      let job;
+      if (type.startsWith('multipart/form-data')) {
+        const names = await saveUploads(c, uploadDir);
+        job = jobs.submit({ source: uploadDir }, `upload: ${names.join(', ')}`);
+      } else {
+        const body = IngestRequest.safeParse(await c.req.json().catch(() => invalidJson()));
+        if (!body.success) {
+          throw new ApiError(400, 'invalid_request', describeIssues(body.error.issues));
+        }
+        const source = await allowedIngestPath(body.data.path, options.ingestRoots);
+        if (body.data.include !== undefined && hasParentSegment(body.data.include)) throw outsideRoots('include', body.data.include);
+        job = jobs.submit(
+          {
+            source,
+            ...(body.data.include ? { include: body.data.include } : {}),
+            ...(body.data.prune ? { prune: true } : {}),
+            ...(body.data.confirm ? { confirm: true } : {}),
+          },
+          body.data.path,
+        );
+      }
+      return c.json(job, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/jobs/{id}',
+      summary: 'An ingest job: status, progress, and its outcome when finished',
+      request: { params: JobParams },
+      responses: { 200: json(Job, 'the job'), 404: json(ErrorBody, 'no such job'), 401: errors[401] },
+    }),
+    (c) => {
+      const job = jobs.get(c.req.valid('param').id);
+      if (!job) return c.json({ error: { code: 'not_found', message: `no job ${c.req.valid('param').id}` } }, 404);
+      return c.json(job, 200);
+    },
+  );
+  return jobs;
+}
+
+/**
+ * Writes the uploaded files (form field `files`) into the upload folder and returns their names.
+ * A name must be a plain file name: anything with a path separator, `..` or a control character
+ * is refused, and the resolved path is checked to be inside the folder.
+ */
+async function saveUploads(c: Context, uploadDir: string): Promise<string[]> {
+  const form = await c.req.parseBody({ all: true });
+  const field = form['files'];
+  const files = (Array.isArray(field) ? field : field === undefined ? [] : [field]).filter(
+    (value): value is File => typeof value !== 'string',
+  );
+  if (files.length === 0) throw new ApiError(400, 'invalid_request', 'files: attach one or more documents in the form field "files"');
+  for (const file of files) {
+    const name = file.name;
+    // eslint-disable-next-line no-control-regex
+    if (!name || name !== path.basename(name) || name.includes('\\') || name.startsWith('.') || /[\u0000-\u001f]/.test(name)) {
+      throw new ApiError(400, 'invalid_file_name', `files: the name ${JSON.stringify(name)} is not a plain file name`);
+    }
+    if (!UPLOAD_EXTENSIONS.has(path.extname(name).toLowerCase())) {
+      throw new ApiError(400, 'unsupported_file_type', `files: ${name} is not one of ${[...UPLOAD_EXTENSIONS].join(' ')}`);
+    }
+    if (!path.resolve(uploadDir, name).startsWith(uploadDir + path.sep)) {
+      throw new ApiError(400, 'invalid_file_name', `files: ${name} would be written outside the upload folder`);
+    }
+  }
+  await mkdir(uploadDir, { recursive: true });
+  for (const file of files) {
+    // Written beside, then renamed: a half-written upload is never ingested.
+    const target = path.join(uploadDir, file.name);
+    const temporary = path.join(uploadDir, `.${file.name}.${process.pid}.part`);
+    await writeFile(temporary, new Uint8Array(await file.arrayBuffer()));
+    await rename(temporary, target);
+  }
+  return files.map((file) => file.name);
+}
+
+/**
+ * A server path inside one of the allowed roots, or a 400/403. Outside a root is refused with the
+ * same 403 whether the path exists or not (a client must not learn which paths exist), and so is
+ * any `..` segment: in a glob it would apply after the wildcard, beyond what can be checked here.
+ * What a folder or glob then finds is checked file by file by the loader (`roots`).
+ */
+async function allowedIngestPath(requested: string, roots: readonly string[]): Promise<string> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(requested)) {
+    throw new ApiError(400, 'invalid_request', 'path: URLs are not ingested by the server; give a path on the server, or upload files');
+  }
+  if (hasParentSegment(requested)) throw outsideRoots('path', requested);
+  // A glob is checked by its static part.
+  const staticPart = path.resolve(requested.split(/[*?[{]/)[0]! || '.');
+  const realRoots = (await Promise.all(roots.map((root) => realpath(path.resolve(root)).catch(() => undefined)))).filter(
+    (root): root is string => root !== undefined,
+  );
+  const lexicalRoots = [...roots.map((root) => path.resolve(root)), ...realRoots];
+  if (!lexicalRoots.some((root) => within(staticPart, root))) throw outsideRoots('path', requested);
+  let resolved: string;
+  try {
+    resolved = await realpath(staticPart);
+  } catch {
+    throw new ApiError(400, 'invalid_request', `path: ${requested} does not exist on the server`);
+  }
+  if (!realRoots.some((root) => within(resolved, root))) throw outsideRoots('path', requested);
+  return path.resolve(requested);
+}
+
+function within(file: string, root: string): boolean {
+  return file === root || file.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+}
+
+function hasParentSegment(value: string): boolean {
+  return value.split(/[\\/]/).includes('..');
+}
+
+function outsideRoots(field: string, value: string): ApiError {
+  return new ApiError(403, 'path_not_allowed', `${field}: ${value} is outside the folders this server may read (server.ingestRoots)`);
+}
+
+/** Absolute paths under the roots shown relative to them: job outcomes never show server paths. */
+function relativePaths(text: string, roots: readonly string[]): string {
+  let shown = text;
+  for (const root of [...roots].map((root) => path.resolve(root)).sort((a, b) => b.length - a.length)) {
+    shown = shown.split(root + path.sep).join('');
+  }
+  return scrubPaths(shown);
+}
