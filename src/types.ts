@@ -11,6 +11,13 @@ export interface SourceDocument {
   text: string;
   /** Loader-specific metadata (e.g. where it was read from, its size, an HTML page's `title`). */
   metadata: Record<string, unknown>;
+  /**
+   * What else counts as content besides `text`: when it changes, sync writes the document again
+   * (a record's other fields, which become metadata).
+   */
+  fingerprint?: string;
+  /** Metadata every chunk of the document carries (a record's fields), besides what the splitter adds. */
+  chunkMetadata?: Record<string, unknown>;
   /** A PDF's text page by page (1-based page numbers); `text` is then the pages joined. */
   pages?: Array<{ page: number; text: string }>;
 }

@@ -1,9 +1,10 @@
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { LoadError, messageOf } from '../errors.js';
-import type { DocumentSource, OpenSourceOptions, SourceEntry } from './document-source.js';
+import { isInside, realRoots } from './roots.js';
+import type { DocumentSource, OpenSourceOptions, SourceEntry } from './source-types.js';
 
 /**
  * Resolves a folder, a glob or a single file to a sorted list of absolute file paths plus the
@@ -114,23 +115,6 @@ export async function openFolderSource(input: string, options: OpenSourceOptions
     entries.push({ source: sourceOf(file, base), location, size, read: () => readFileEntry(file, location) });
   }
   return { label: options.label ?? input, entries, close: async () => {} };
-}
-
-/** The real paths of the roots that exist. */
-export async function realRoots(roots: readonly string[]): Promise<string[]> {
-  const resolved = await Promise.all(roots.map((root) => realpath(path.resolve(root)).catch(() => undefined)));
-  return resolved.filter((root): root is string => root !== undefined);
-}
-
-/** Whether a path, with every symbolic link resolved, is one of the roots or inside one. A path that cannot be resolved is not. */
-export async function isInside(file: string, roots: readonly string[]): Promise<boolean> {
-  let real: string;
-  try {
-    real = await realpath(file);
-  } catch {
-    return false;
-  }
-  return roots.some((root) => real === root || real.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
 }
 
 async function readFileEntry(file: string, location: string): Promise<Buffer> {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { LoadError } from '../errors.js';
 import type { SourceDocument } from '../types.js';
-import type { SourceEntry } from './document-source.js';
+import type { SourceEntry } from './source-types.js';
 import { htmlToText } from './html.js';
 import { readPdfPages } from './pdf.js';
 import { decodeText } from './text.js';
@@ -31,6 +31,7 @@ export async function readDocument(entry: SourceEntry, options: { maxBytes?: num
       { context: { file: location } },
     );
   }
+  if (entry.readDocument) return entry.readDocument();
   const bytes = await entry.read();
   if (bytes.length === 0) throw new LoadError('load.empty-file', `${location} is empty`, { context: { file: location } });
   const metadata: Record<string, unknown> = { path: location, bytes: bytes.length };

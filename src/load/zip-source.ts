@@ -3,7 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import yauzl from 'yauzl';
 import { LoadError, messageOf } from '../errors.js';
-import type { DocumentSource, OpenSourceOptions, SourceEntry } from './document-source.js';
+import type { DocumentSource, OpenSourceOptions, SourceEntry } from './source-types.js';
 import { globBase } from './folder-source.js';
 
 /** True when the file starts with a zip signature (local file header or empty archive). */

@@ -5,7 +5,8 @@ import { openSource } from '../load/document-source.js';
 import { DOCUMENT_EXTENSIONS, readDocument } from '../load/parse-document.js';
 import { splitDocument } from '../split/split-document.js';
 import type { Splitter } from '../split/splitter.js';
-import type { SourceEntry } from '../load/document-source.js';
+import type { RecordFields } from '../load/record-source.js';
+import type { SourceEntry } from '../load/source-types.js';
 import type { InsertRow, ScalarFieldSpec, VectorStore } from '../store/vector-store.js';
 import type { Chunk } from '../types.js';
 
@@ -77,6 +78,8 @@ export interface IngestOptions {
   roots?: readonly string[];
   /** Limits of a URL download (default: 1 GiB, 10 minutes). */
   download?: { maxBytes?: number; timeoutMs?: number };
+  /** Record files (`.jsonl`, `.jsonl.gz`): which fields are the id, text and title. */
+  records?: RecordFields;
   /**
    * With `prune`: refuse (before changing anything) a run that would delete more than this
    * fraction of the collection's rows, e.g. a mistyped path that matches a few files. Default: no limit.
@@ -135,6 +138,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     ...(options.include === undefined ? {} : { include: options.include }),
     ...(options.roots === undefined ? {} : { roots: options.roots }),
     ...(options.download === undefined ? {} : { download: options.download }),
+    ...(options.records === undefined ? {} : { records: options.records }),
     ...(signal ? { signal } : {}),
   });
   try {
@@ -184,7 +188,9 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
     try {
       const document = await readDocument(file, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
       seen.add(source);
-      fileHash = createHash('sha256').update(document.text).digest('hex');
+      const hash = createHash('sha256').update(document.text);
+      if (document.fingerprint !== undefined) hash.update('\0').update(document.fingerprint);
+      fileHash = hash.digest('hex');
       if (previous && previous.hashes.size === 1 && previous.hashes.has(fileHash) && previous.ids.length === previous.expected) {
         result.skipped += 1;
         options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });

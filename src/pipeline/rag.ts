@@ -1,17 +1,20 @@
+import { inferProvider, PROVIDER_PRESETS, type ProviderPreset } from '../config/providers.js';
 import type { Config } from '../config/schema.js';
 import type { Embedder } from '../embed/embedder.js';
 import { createOnnxEmbedder } from '../embed/index.js';
-import { inferProvider, PROVIDER_PRESETS, type ProviderPreset } from '../config/providers.js';
+import type { RecordFields } from '../load/record-source.js';
 import { ConfigError, redactUrl } from '../errors.js';
 import type { ChatModel } from '../generate/chat-model.js';
 import { OpenAIChatModel } from '../generate/openai-chat.js';
 import { type ChatMessage, DEFAULT_TEMPLATE, loadPromptTemplate, type PromptTemplate } from '../generate/prompt.js';
-import { Retriever } from '../retrieve/retriever.js';
+import { EndpointReranker, type Reranker } from '../retrieve/reranker.js';
+import { Retriever, type SearchMode } from '../retrieve/retriever.js';
 import { createSplitter } from '../split/index.js';
 import { createMilvusStore } from '../store/milvus-store.js';
-import type { VectorStore } from '../store/vector-store.js';
+import type { HybridRanker, VectorStore } from '../store/vector-store.js';
 import type { RetrievedChunk } from '../types.js';
 import { type AskEvent, type AskOptions, type AskResult, ask, askStream } from './ask.js';
+import { type IngestProgress, type IngestResult, ingest } from './ingest.js';
 
 /** Per-question options of {@link MilvusRag.ask} and {@link MilvusRag.askStream}. */
 export interface RagAskOptions {
@@ -29,10 +32,6 @@ export interface RagAskOptions {
   searchQuery?: string;
   signal?: AbortSignal;
 }
-import { type IngestProgress, type IngestResult, ingest } from './ingest.js';
-import type { SearchMode } from '../retrieve/retriever.js';
-import { EndpointReranker, type Reranker } from '../retrieve/reranker.js';
-import type { HybridRanker } from '../store/vector-store.js';
 
 /**
  * Creates the chat model the configuration describes: a provider preset, overridden by
@@ -193,6 +192,7 @@ export class MilvusRag {
       maxFileBytes?: number;
       roots?: readonly string[];
       maxPruneFraction?: number;
+      records?: RecordFields;
       onProgress?: (progress: IngestProgress) => void;
       signal?: AbortSignal;
     } = {},

@@ -4,11 +4,15 @@ import type { Splitter } from './splitter.js';
 /**
  * Splits a document with any splitter, adding what the splitter cannot know: a paged document
  * (PDF) is split page by page, so no chunk straddles two pages and each carries
- * `metadata.page`; a page `title` (HTML) is carried into every chunk. Positions run across the
+ * `metadata.page`; a page `title` (HTML) and the document's `chunkMetadata` (a record's fields)
+ * are carried into every chunk. Positions run across the
  * whole document.
  */
 export function splitDocument(splitter: Splitter, document: SourceDocument): Chunk[] {
-  const carried: Record<string, unknown> = typeof document.metadata.title === 'string' ? { title: document.metadata.title } : {};
+  const carried: Record<string, unknown> = {
+    ...(typeof document.metadata.title === 'string' ? { title: document.metadata.title } : {}),
+    ...document.chunkMetadata,
+  };
   const parts = document.pages
     ? document.pages.map((page) => ({ text: page.text, extra: { ...carried, page: page.page } }))
     : [{ text: document.text, extra: carried }];

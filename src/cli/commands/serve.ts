@@ -1,0 +1,45 @@
+/**
+ * `milvus-rag serve`: the HTTP API and the web page.
+ * @module cli/commands/serve
+ */
+import { InvalidArgumentError } from 'commander';
+import type { GlobalOptions } from '../options.js';
+import { type CliContext, openRag } from '../session.js';
+
+export function registerServe({ program, config, version }: CliContext): void {
+  program
+    .command('serve')
+    .description('serve the HTTP API (search, ask, ingest, OpenAI-compatible chat, /openapi.json) and a web page at /')
+    .option('--host <host>', 'address to bind; anything but loopback needs MILVUS_RAG_API_KEY [env MILVUS_RAG_HOST; default 127.0.0.1]')
+    .option('--port <n>', 'port, 0 for any free one [env MILVUS_RAG_PORT; default 8080]', (value) => {
+      const port = Number(value);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('a port number from 0 to 65535');
+      return port;
+    })
+    .option('--cors-origin <origin...>', 'browser origins allowed to call the API (default: none, CORS off)')
+    .action(async (options: { host?: string; port?: number; corsOrigin?: string[] }) => {
+      const quiet = Boolean(program.opts<GlobalOptions>().quiet);
+      const resolved = await config({ server: { host: options.host, port: options.port, corsOrigins: options.corsOrigin } });
+      const rag = await openRag(resolved, quiet);
+      let server;
+      try {
+        const { startServer } = await import('../../server/index.js');
+        server = await startServer(rag, resolved, { version });
+      } catch (error) {
+        await rag.close();
+        throw error;
+      }
+      process.stderr.write(
+        `milvus-rag serving collection "${resolved.collection}" at ${server.url} (web page at ${server.url}/, API at ${server.url}/openapi.json)` +
+          `${resolved.server.apiKey ? ', API key required' : ''}; Ctrl-C stops\n`,
+      );
+      process.stdout.write(`${server.url}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      if (!quiet) process.stderr.write('stopping\n');
+      await server.close();
+      await rag.close();
+    });
+}

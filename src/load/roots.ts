@@ -1,0 +1,23 @@
+/**
+ * Confinement: whether a path, with its symbolic links resolved, lies inside allowed folders.
+ * @module load/roots
+ */
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+
+/** The real paths of the roots that exist. */
+export async function realRoots(roots: readonly string[]): Promise<string[]> {
+  const resolved = await Promise.all(roots.map((root) => realpath(path.resolve(root)).catch(() => undefined)));
+  return resolved.filter((root): root is string => root !== undefined);
+}
+
+/** Whether a path, with every symbolic link resolved, is one of the roots or inside one. A path that cannot be resolved is not. */
+export async function isInside(file: string, roots: readonly string[]): Promise<boolean> {
+  let real: string;
+  try {
+    real = await realpath(file);
+  } catch {
+    return false;
+  }
+  return roots.some((root) => real === root || real.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
+}
