@@ -1,12 +1,13 @@
 /**
- * Record files as a source: each line of a JSONL file (`.jsonl`, `.jsonl.gz`) is one document, as
- * in BEIR corpora and most exports. CSV and TSV are not read yet.
+ * Record files as a source: each line of a JSONL file (`.jsonl`, `.jsonl.gz`) or each row of a
+ * CSV/TSV file with a header row is one document, as in BEIR corpora and most exports.
  * @module load/record-source
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { parse as parseCsv } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { LoadError, messageOf } from '../errors.js';
@@ -16,7 +17,7 @@ import type { DocumentSource, RecordFields, SourceEntry } from './source-types.j
 export type { RecordFields } from './source-types.js';
 
 /** Extensions read as record files. */
-export const RECORD_EXTENSIONS = ['.jsonl', '.jsonl.gz'] as const;
+export const RECORD_EXTENSIONS = ['.jsonl', '.jsonl.gz', '.csv', '.tsv'] as const;
 
 /** True for a file name that {@link openRecordSource} reads. */
 export function isRecordFile(file: string): boolean {
@@ -53,10 +54,11 @@ export async function openRecordSource(file: string, options: RecordFields & { l
 
   const entries: SourceEntry[] = [];
   const seen = new Map<string, number>();
-  for await (const { line, value } of readLines(file, label)) {
+  for await (const { line, value, error } of readRecords(file, label)) {
     const where = `${label}:${line}`;
     let record: ParsedRecord;
     try {
+      if (error) throw error;
       record = toRecord(value, line, where, name, fields);
       const first = seen.get(record.id);
       if (first !== undefined) {
@@ -82,11 +84,11 @@ export async function openRecordSource(file: string, options: RecordFields & { l
   }
 
   // The second pass: records in file order; asking for an earlier line starts the file again.
-  let pass: AsyncIterator<{ line: number; value: string }> | undefined;
-  let current: { line: number; value: string } | undefined;
+  let pass: AsyncIterator<RawRecord> | undefined;
+  let current: RawRecord | undefined;
   async function sequentialReader(line: number): Promise<ParsedRecord> {
     if (!pass || !current || current.line > line) {
-      pass = readLines(file, label)[Symbol.asyncIterator]();
+      pass = readRecords(file, label)[Symbol.asyncIterator]();
       current = undefined;
     }
     while (!current || current.line < line) {
@@ -94,6 +96,7 @@ export async function openRecordSource(file: string, options: RecordFields & { l
       if (next.done) throw new LoadError('load.changed', `${label} changed while it was read`, { context: { file: label } });
       current = next.value;
     }
+    if (current.error) throw current.error;
     return toRecord(current.value, line, `${label}:${line}`, name, fields);
   }
 
@@ -106,43 +109,92 @@ export async function openRecordSource(file: string, options: RecordFields & { l
   };
 }
 
-/** The non-empty lines of a JSONL file (gzip-compressed when named `.gz`), with 1-based line numbers. */
-async function* readLines(file: string, label: string): AsyncGenerator<{ line: number; value: string }> {
+/** One record as read from the file: its (last) line number, and its fields or why it is bad. */
+interface RawRecord {
+  line: number;
+  value?: unknown;
+  error?: LoadError;
+}
+
+/**
+ * The records of a file, with 1-based line numbers: JSONL lines (blank lines skipped) or CSV/TSV
+ * rows under a header row. A `.gz` file is decompressed as it streams. A CSV error that leaves
+ * the rest unreadable (an unclosed quote) ends the file with that error.
+ */
+async function* readRecords(file: string, label: string): AsyncGenerator<RawRecord> {
+  const lower = file.toLowerCase();
   let input: Readable = createReadStream(file);
-  if (file.toLowerCase().endsWith('.gz')) input = input.pipe(createGunzip());
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  if (lower.endsWith('.gz')) input = input.pipe(createGunzip());
+  const bad = (line: number, message: string, cause?: unknown) =>
+    new LoadError('load.invalid-record', `${label}:${line}: ${message}`, { cause, context: { file: `${label}:${line}` } });
   let line = 0;
   try {
-    for await (const value of lines) {
-      line += 1;
-      if (value.trim() !== '') yield { line, value };
+    if (lower.endsWith('.csv') || lower.endsWith('.tsv')) {
+      const rows = input.pipe(
+        parseCsv({
+          columns: true,
+          delimiter: lower.endsWith('.tsv') ? '\t' : ',',
+          bom: true,
+          skip_empty_lines: true,
+          info: true,
+          // Numbers in other columns become numbers, so metadata filters compare them as such.
+          cast: (value, context) =>
+            context.header || context.quoting || value.trim() === '' || !/^-?\d+(\.\d+)?$/.test(value.trim()) ? value : Number(value),
+        }),
+      );
+      try {
+        for await (const row of rows as AsyncIterable<{ record: Record<string, unknown>; info: { lines: number } }>) {
+          line = row.info.lines;
+          yield { line, value: row.record };
+        }
+      } catch (error) {
+        const at = Number((error as { lines?: number }).lines ?? line + 1);
+        yield {
+          line: at,
+          error: bad(
+            at,
+            `not valid ${lower.endsWith('.tsv') ? 'TSV' : 'CSV'} (${messageOf(error)}); the rest of the file is not read`,
+            error,
+          ),
+        };
+      }
+      return;
+    }
+    const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+    try {
+      for await (const value of lines) {
+        line += 1;
+        if (value.trim() === '') continue;
+        try {
+          yield { line, value: JSON.parse(value) as unknown };
+        } catch (error) {
+          yield { line, error: bad(line, `not valid JSON (${messageOf(error)})`, error) };
+        }
+      }
+    } finally {
+      lines.close();
     }
   } catch (error) {
+    if (error instanceof LoadError) throw error;
     throw new LoadError('load.unreadable', `cannot read ${label} (line ${line + 1}): ${messageOf(error)}`, {
       cause: error,
       context: { file: label },
     });
   } finally {
-    lines.close();
     input.destroy();
   }
 }
 
-/** One JSONL line as a document: `title text` to embed, every other field as metadata. */
+/** One record as a document: `title text` to embed, every other field as metadata. */
 function toRecord(
-  value: string,
+  value: unknown,
   line: number,
   where: string,
   name: string,
   fields: { id: string | undefined; text: string; title: string },
 ): ParsedRecord {
   const bad = (code: string, message: string) => new LoadError(code, `${where}: ${message}`, { context: { file: where } });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch (error) {
-    throw bad('load.invalid-record', `not valid JSON (${messageOf(error)})`);
-  }
+  const parsed = value;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('load.invalid-record', 'not a JSON object');
   const record = parsed as Record<string, unknown>;
   const idField = fields.id ?? ('_id' in record ? '_id' : 'id');

@@ -78,7 +78,9 @@ export interface IngestOptions {
   roots?: readonly string[];
   /** Limits of a URL download (default: 1 GiB, 10 minutes). */
   download?: { maxBytes?: number; timeoutMs?: number };
-  /** Record files (`.jsonl`, `.jsonl.gz`): which fields are the id, text and title. */
+  /** Stop at the first file or record that cannot be read, instead of reporting it and going on. */
+  strict?: boolean;
+  /** Record files (`.jsonl`, `.jsonl.gz`, `.csv`, `.tsv`): which fields are the id, text and title. */
   records?: RecordFields;
   /**
    * With `prune`: refuse (before changing anything) a run that would delete more than this
@@ -199,7 +201,8 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
       chunks = splitDocument(options.splitter, document);
       checkChunkSizes(chunks, file.location);
     } catch (error) {
-      if (!(error instanceof LoadError)) throw error;
+      // --strict: the first bad file or record ends the run; what was written before stays.
+      if (!(error instanceof LoadError) || options.strict) throw error;
       result.failed.push({ file: file.location, error: error.message });
       failedSources.add(source);
       options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });

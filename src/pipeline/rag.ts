@@ -193,6 +193,7 @@ export class MilvusRag {
       roots?: readonly string[];
       maxPruneFraction?: number;
       records?: RecordFields;
+      strict?: boolean;
       onProgress?: (progress: IngestProgress) => void;
       signal?: AbortSignal;
     } = {},

@@ -130,4 +130,66 @@ describe('ingest of JSONL record files', () => {
     assert.match(errors[4]!, /id "a" was already used on line 1/);
     assert.match(result.stderr, /data\.jsonl:2: not valid JSON/);
   });
+
+  test('CSV and TSV with a header row: quoted commas, quotes and line breaks; numbers in other columns are numbers', async () => {
+    const folder = await tempDir();
+    const csv = path.join(folder, 'notes.csv');
+    await writeFile(
+      csv,
+      [
+        'id,title,text,year,tag',
+        'n1,"Commas, quoted","He said ""hello"", then left.",1999,a',
+        'n2,Two lines,"First line of the body,',
+        'second line of the body.",2003,b',
+        'n3,,Only a body here.,2010,c',
+      ].join('\n'),
+    );
+    const tsv = path.join(folder, 'notes.tsv');
+    await writeFile(tsv, ['_id\ttitle\ttext\tyear', 't1\tTabbed\tA body, with a comma.\t2001'].join('\n'));
+    const store = await createMilvusStore({ uri: path.join(folder, 'csv.db') });
+    try {
+      const result = await ingest({ source: csv, store, embedder, splitter, collection: 'csv' });
+      assert.deepEqual([result.files, result.rows, result.failed.length], [3, 3, 0]);
+      const rows = await storedRows(store, 'csv');
+      assert.deepEqual(
+        rows.map((row) => [row.source, row.text, (row.metadata as { year: unknown }).year]),
+        [
+          ['notes.csv#n1', 'Commas, quoted He said "hello", then left.', 1999],
+          ['notes.csv#n2', 'Two lines First line of the body,\nsecond line of the body.', 2003],
+          ['notes.csv#n3', 'Only a body here.', 2010],
+        ],
+      );
+      const tabbed = await ingest({ source: tsv, store, embedder, splitter, collection: 'tsv' });
+      assert.deepEqual([tabbed.rows, (await storedRows(store, 'tsv'))[0]!.text], [1, 'Tabbed A body, with a comma.']);
+
+      // A record longer than the chunk budget is split like any document, every chunk keeping its fields.
+      const long = path.join(folder, 'long.jsonl');
+      const body = Array.from({ length: 40 }, (_, index) => `Sentence ${index} of a long record about harbour traffic.`).join('\n\n');
+      await writeFile(long, record('big', 'A long record', body, { topic: 'sea' }));
+      const split = await ingest({ source: long, store, embedder, splitter, collection: 'long' });
+      assert.ok(split.chunks > 2, `chunks ${split.chunks}`);
+      const chunks = await storedRows(store, 'long');
+      assert.ok(chunks.every((row) => row.source === 'long.jsonl#big' && (row.metadata as { topic: string }).topic === 'sea'));
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('--strict stops at the first bad record; an unclosed CSV quote is named by line', async () => {
+    const folder = await tempDir();
+    const file = path.join(folder, 'strict.jsonl');
+    await writeFile(file, [record('a', 'A', 'First.'), 'not json', record('b', 'B', 'Never read.')].join('\n'));
+    const uri = path.join(folder, 'strict.db');
+    const strict = await runCli(['--uri', uri, '--model-path', TEST_MODEL_PATH, 'ingest', file, '--strict']);
+    assert.equal(strict.code, 1);
+    assert.match(strict.stderr, /strict\.jsonl:2: not valid JSON/);
+
+    const csv = path.join(folder, 'broken.csv');
+    await writeFile(csv, ['id,text', 'x,fine', 'y,"never closed', 'z,lost'].join('\n'));
+    const broken = await runCli(['--uri', uri, '--model-path', TEST_MODEL_PATH, 'ingest', csv, '--json']);
+    assert.equal(broken.code, 1);
+    const summary = JSON.parse(broken.stdout) as { rows: number; failed: Array<{ error: string }> };
+    assert.equal(summary.failed.length, 1);
+    assert.match(summary.failed[0]!.error, /broken\.csv:\d+: not valid CSV/);
+  });
 });

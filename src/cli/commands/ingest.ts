@@ -26,9 +26,10 @@ export function registerIngest({ program, config }: CliContext): void {
     .option('--chunk-size <tokens>', 'largest chunk, in tokens (markdown splitter; default 256)', positiveInteger)
     .option('--chunk-overlap <tokens>', 'tokens shared by consecutive chunks (markdown splitter; default 32)', nonNegativeInteger)
     .option('--max-file-size <MiB>', 'largest file read, in MiB (default 16)', positiveInteger)
-    .option('--id-field <name>', 'record files (.jsonl, .jsonl.gz): the id field (default _id, then id)')
+    .option('--id-field <name>', 'record files (.jsonl, .jsonl.gz, .csv, .tsv): the id field (default _id, then id)')
     .option('--text-field <name>', 'record files: the text field (default text)')
     .option('--title-field <name>', 'record files: the title field, embedded before the text (default title)')
+    .option('--strict', 'stop at the first file or record that cannot be read (default: report it and go on)')
     .option('--json', 'print {files, chunks, added, updated, deleted, skipped, failed:[{file, error}], ...}')
     .action(
       async (
@@ -42,6 +43,7 @@ export function registerIngest({ program, config }: CliContext): void {
           idField?: string;
           textField?: string;
           titleField?: string;
+          strict?: boolean;
           json?: boolean;
         },
       ) => {
@@ -53,6 +55,7 @@ export function registerIngest({ program, config }: CliContext): void {
             drop: Boolean(options.drop),
             prune: Boolean(options.prune),
             ...(options.maxFileSize === undefined ? {} : { maxFileBytes: options.maxFileSize * 2 ** 20 }),
+            ...(options.strict ? { strict: true } : {}),
             records: {
               ...(options.idField === undefined ? {} : { idField: options.idField }),
               ...(options.textField === undefined ? {} : { textField: options.textField }),
