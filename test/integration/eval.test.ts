@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -59,5 +59,61 @@ describe('milvus-rag eval', () => {
     const result = await runCli([...common, 'eval', bad]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /bad\.jsonl:3 needs a non-empty "question" and "expected"/);
+  });
+
+  test('--beir scores a BEIR folder whose corpus.jsonl was ingested: nDCG@10, recall@10/100, MRR@10, MAP@100', async () => {
+    const beir = path.join(folder, 'tiny-beir');
+    await mkdir(path.join(beir, 'qrels'), { recursive: true });
+    const topics = [
+      ['lighthouse', 'Lighthouses', 'A lighthouse keeper tends the lamp that guides ships past the rocks at night.'],
+      ['volcano', 'Volcanoes', 'Magma rises through the crust and erupts as lava and ash from the volcano.'],
+      ['bread', 'Baking bread', 'Yeast ferments the dough, which rises before it is baked in a hot oven.'],
+      ['chess', 'Chess openings', 'The Sicilian defence answers the king pawn opening with a pawn to c5.'],
+      ['bees', 'Honey bees', 'Worker bees collect nectar from flowers and turn it into honey in the hive.'],
+      ['glacier', 'Glaciers', 'Compacted snow becomes ice that flows slowly downhill as a glacier.'],
+    ];
+    await writeFile(
+      path.join(beir, 'corpus.jsonl'),
+      topics.map(([id, title, text]) => JSON.stringify({ _id: id, title, text })).join('\n'),
+    );
+    const queries = [
+      ['q1', 'who guides ships at night', 'lighthouse'],
+      ['q2', 'how does lava come out of a mountain', 'volcano'],
+      ['q3', 'why does dough rise', 'bread'],
+      ['q4', 'where does honey come from', 'bees'],
+    ];
+    await writeFile(path.join(beir, 'queries.jsonl'), queries.map(([id, text]) => JSON.stringify({ _id: id, text })).join('\n'));
+    await writeFile(
+      path.join(beir, 'qrels', 'test.tsv'),
+      ['query-id\tcorpus-id\tscore', ...queries.map(([id, , doc]) => `${id}\t${doc}\t1`)].join('\n'),
+    );
+    const beirCommon = ['--uri', path.join(folder, 'beir.db'), '--model-path', TEST_MODEL_PATH];
+    const ingest = await runCli([...beirCommon, 'ingest', path.join(beir, 'corpus.jsonl'), '-q']);
+    assert.equal(ingest.code, 0, ingest.stderr);
+    const result = await runCli([...beirCommon, 'eval', '--beir', beir, '--split', 'test', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(report).sort(), [
+      'latency_ms',
+      'map_at_100',
+      'mode',
+      'mrr_at_10',
+      'n',
+      'ndcg_at_10',
+      'recall_at_10',
+      'recall_at_100',
+      'split',
+    ]);
+    assert.equal(report.n, 4);
+    assert.equal(report.split, 'test');
+    // Six documents: every relevant one is in the top 10, and the real model ranks these first.
+    assert.equal(report.recall_at_10, 1);
+    assert.equal(report.recall_at_100, 1);
+    assert.equal(report.mrr_at_10, 1, result.stdout);
+    assert.equal(report.ndcg_at_10, 1);
+
+    const missing = await runCli([...beirCommon, 'eval', '--beir', beir, '--split', 'dev']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /qrels\/dev\.tsv/);
   });
 });

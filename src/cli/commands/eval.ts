@@ -2,7 +2,9 @@
  * `milvus-rag eval`: retrieval quality on a question set.
  * @module cli/commands/eval
  */
+import { ConfigError } from '../../errors.js';
 import { evaluate, readEvalCases } from '../../pipeline/evaluate.js';
+import { evaluateBeir, readBeirSet } from '../../pipeline/evaluate-beir.js';
 import { combineFilters, sourceFilter } from '../../retrieve/filters.js';
 import type { SearchMode } from '../../retrieve/retriever.js';
 import { type GlobalOptions, modeOption, positiveInteger } from '../options.js';
@@ -12,11 +14,15 @@ import { type CliContext, withReadOnlyRag } from '../session.js';
 export function registerEval({ program, config }: CliContext): void {
   program
     .command('eval')
-    .description('measure retrieval on a question set: recall@1/3/5/10, MRR and latency')
+    .description(
+      'measure retrieval on a question set (recall@1/3/5/10, MRR, latency) or on a BEIR folder (--beir: nDCG@10, recall@10/100, MRR@10, MAP@100)',
+    )
     .argument(
-      '<questions.jsonl>',
+      '[questions.jsonl]',
       'one {"question": ..., "expected": ...} per line; a hit is a chunk whose text or heading path contains expected',
     )
+    .option('--beir <dir>', 'a BEIR folder (queries.jsonl, qrels/<split>.tsv) whose corpus.jsonl was ingested with `ingest`')
+    .option('--split <name>', 'with --beir: the qrels split', 'test')
     .option('--k <n>', 'the cut-off whose misses are listed (recall@k is added to the table)', positiveInteger, 3)
     .addOption(modeOption())
     .option('--rerank', 'rerank the candidates with the rerank endpoint (rerank.url, MILVUS_RAG_RERANK_URL)')
@@ -25,10 +31,24 @@ export function registerEval({ program, config }: CliContext): void {
     .option('--json', 'print {n, k, mode, recall_at_k, mrr, latency_ms}')
     .action(
       async (
-        file: string,
-        options: { k: number; mode?: SearchMode; rerank?: boolean; filter?: string; source?: string; json?: boolean },
+        file: string | undefined,
+        options: {
+          k: number;
+          beir?: string;
+          split: string;
+          mode?: SearchMode;
+          rerank?: boolean;
+          filter?: string;
+          source?: string;
+          json?: boolean;
+        },
       ) => {
         const quiet = Boolean(program.opts<GlobalOptions>().quiet);
+        if (options.beir !== undefined) {
+          await evalBeir(options.beir, { ...options, quiet });
+          return;
+        }
+        if (file === undefined) throw new ConfigError('cli.usage', 'eval needs a questions.jsonl file, or --beir <dir>');
         const cases = await readEvalCases(file);
         const resolved = await config({ search: { mode: options.mode } });
         const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
@@ -78,4 +98,47 @@ export function registerEval({ program, config }: CliContext): void {
         }
       },
     );
+
+  /** `eval --beir`: every judged query of the split, documents ranked by their best chunk. */
+  async function evalBeir(
+    folder: string,
+    options: { split: string; mode?: SearchMode; rerank?: boolean; filter?: string; source?: string; json?: boolean; quiet: boolean },
+  ): Promise<void> {
+    const set = await readBeirSet(folder, options.split);
+    const resolved = await config({ search: { mode: options.mode } });
+    const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
+    const say = once(notice);
+    const report = await withReadOnlyRag(resolved, options.quiet, (rag, signal) =>
+      evaluateBeir(
+        set,
+        (query, limit) =>
+          rag.search(query, { limit, ...(filter ? { filter } : {}), ...(options.rerank ? { rerank: true } : {}), onNotice: say, signal }),
+        { split: options.split, mode: resolved.search.mode },
+      ),
+    );
+    if (options.json) {
+      const json = {
+        n: report.n,
+        split: report.split,
+        mode: report.mode,
+        ndcg_at_10: round(report.ndcgAt10),
+        recall_at_10: round(report.recallAt10),
+        recall_at_100: round(report.recallAt100),
+        mrr_at_10: round(report.mrrAt10),
+        map_at_100: round(report.mapAt100),
+        latency_ms: { p50: round(report.latencyMs.p50, 2), p95: round(report.latencyMs.p95, 2) },
+      };
+      process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      `${report.n} queries of ${folder} (${report.split}), ${report.mode} search, collection "${resolved.collection}"\n\n`,
+    );
+    process.stdout.write(`nDCG@10     ${report.ndcgAt10.toFixed(3)}\n`);
+    process.stdout.write(`recall@10   ${report.recallAt10.toFixed(3)}\n`);
+    process.stdout.write(`recall@100  ${report.recallAt100.toFixed(3)}\n`);
+    process.stdout.write(`MRR@10      ${report.mrrAt10.toFixed(3)}\n`);
+    process.stdout.write(`MAP@100     ${report.mapAt100.toFixed(3)}\n`);
+    process.stdout.write(`latency     p50 ${report.latencyMs.p50.toFixed(1)} ms, p95 ${report.latencyMs.p95.toFixed(1)} ms\n`);
+  }
 }
