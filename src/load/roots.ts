@@ -19,5 +19,10 @@ export async function isInside(file: string, roots: readonly string[]): Promise<
   } catch {
     return false;
   }
-  return roots.some((root) => real === root || real.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
+  return roots.some((root) => isWithin(real, root));
+}
+
+/** Whether an absolute path is `root` or lies below it (no links resolved: pass real paths for that). */
+export function isWithin(file: string, root: string): boolean {
+  return file === root || file.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }

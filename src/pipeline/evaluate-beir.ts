@@ -4,7 +4,7 @@ import { ConfigError, messageOf } from '../errors.js';
 import { meanMetrics, type QueryMetrics } from '../retrieve/ranking-metrics.js';
 import type { SearchMode } from '../retrieve/retriever.js';
 import type { RetrievedChunk } from '../types.js';
-import type { RetrieveForEval } from './evaluate.js';
+import { latencyPercentiles, type RetrieveForEval } from './evaluate.js';
 
 /** A BEIR folder's queries and judgements for one split. */
 export interface BeirSet {
@@ -107,12 +107,10 @@ export async function evaluateBeir(
     const documents = [...new Set(chunks.map(documentIdOf))].slice(0, DEPTH);
     run.set(id, documents);
   }
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? 0;
   return {
     ...meanMetrics(run, set.qrels),
     split: options.split,
     mode: options.mode ?? 'dense',
-    latencyMs: { p50: at(0.5), p95: at(0.95) },
+    latencyMs: latencyPercentiles(latencies),
   };
 }

@@ -78,13 +78,18 @@ export async function evaluate(
       });
     }
   }
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? 0;
   return {
     ...retrievalMetrics(ranks, [1, 3, 5, 10, k]),
     k,
     mode: options.mode ?? 'dense',
-    latencyMs: { p50: at(0.5), p95: at(0.95) },
+    latencyMs: latencyPercentiles(latencies),
     misses,
   };
+}
+
+/** p50 and p95 of retrieval times (nearest rank), for both kinds of evaluation. */
+export function latencyPercentiles(latencies: readonly number[]): { p50: number; p95: number } {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? 0;
+  return { p50: at(0.5), p95: at(0.95) };
 }

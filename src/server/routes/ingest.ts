@@ -7,6 +7,7 @@ import { mkdir, realpath, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { isWithin, realRoots } from '../../load/roots.js';
 import { ApiError, scrubPaths } from '../http-errors.js';
 import { IngestJobs } from '../ingest-jobs.js';
 import { describeIssues, errors, invalidJson, json, type RouteDeps, type ServerApp } from '../route-kit.js';
@@ -141,23 +142,17 @@ async function allowedIngestPath(requested: string, roots: readonly string[]): P
   if (hasParentSegment(requested)) throw outsideRoots('path', requested);
   // A glob is checked by its static part.
   const staticPart = path.resolve(requested.split(/[*?[{]/)[0]! || '.');
-  const realRoots = (await Promise.all(roots.map((root) => realpath(path.resolve(root)).catch(() => undefined)))).filter(
-    (root): root is string => root !== undefined,
-  );
-  const lexicalRoots = [...roots.map((root) => path.resolve(root)), ...realRoots];
-  if (!lexicalRoots.some((root) => within(staticPart, root))) throw outsideRoots('path', requested);
+  const real = await realRoots(roots);
+  const lexicalRoots = [...roots.map((root) => path.resolve(root)), ...real];
+  if (!lexicalRoots.some((root) => isWithin(staticPart, root))) throw outsideRoots('path', requested);
   let resolved: string;
   try {
     resolved = await realpath(staticPart);
   } catch {
     throw new ApiError(400, 'invalid_request', `path: ${requested} does not exist on the server`);
   }
-  if (!realRoots.some((root) => within(resolved, root))) throw outsideRoots('path', requested);
+  if (!real.some((root) => isWithin(resolved, root))) throw outsideRoots('path', requested);
   return path.resolve(requested);
-}
-
-function within(file: string, root: string): boolean {
-  return file === root || file.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }
 
 function hasParentSegment(value: string): boolean {
