@@ -6,6 +6,7 @@
 - bm25: bm25s with English stop words and the Snowball English stemmer (PyStemmer).
 
 Prints one JSON object: {"dense": {query: [doc ids, best first]}, "bm25": {...},
+"dense_scores": {query: [scores, in the same order]}, "bm25_scores": {...},
 "timings": {"embed_s": ..., "index_s": ..., "records": N}}. The metrics are computed by the
 caller, with the same code as milvus-rag's own eval (checked against pytrec_eval).
 """
@@ -62,9 +63,11 @@ def main() -> int:
     query_vectors = model.encode([text for _, text in queries], batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
     scores = query_vectors @ documents.T
     dense = {}
+    dense_scores = {}
     for row, (query_id, _) in enumerate(queries):
         top = np.argsort(-scores[row])[: args.depth]
         dense[query_id] = [ids[i] for i in top]
+        dense_scores[query_id] = [float(scores[row][i]) for i in top]
 
     import bm25s
     import Stemmer
@@ -74,14 +77,15 @@ def main() -> int:
     retriever = bm25s.BM25()
     retriever.index(bm25s.tokenize([text for _, text in corpus], stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
     index_s = time.perf_counter() - started
-    results, _ = retriever.retrieve(
+    results, bm25_values = retriever.retrieve(
         bm25s.tokenize([text for _, text in queries], stopwords="en", stemmer=stemmer, show_progress=False),
         k=args.depth,
         show_progress=False,
     )
     bm25 = {query_id: [ids[i] for i in results[row]] for row, (query_id, _) in enumerate(queries)}
+    bm25_scores = {query_id: [float(v) for v in bm25_values[row]] for row, (query_id, _) in enumerate(queries)}
 
-    json.dump({"dense": dense, "bm25": bm25, "timings": {"embed_s": embed_s, "index_s": index_s, "records": len(corpus)}}, sys.stdout)
+    json.dump({"dense": dense, "bm25": bm25, "dense_scores": dense_scores, "bm25_scores": bm25_scores, "timings": {"embed_s": embed_s, "index_s": index_s, "records": len(corpus)}}, sys.stdout)
     return 0
 
 

@@ -33,6 +33,11 @@ export interface Chunk {
   /** The heading path the chunk sits under, outermost first (empty when the splitter knows none). */
   headings: string[];
   metadata: Record<string, unknown>;
+  /**
+   * What is embedded and BM25-indexed when it differs from `text`: the text after its document
+   * title and heading path, which often name what the chunk is about (see `split/index-text.ts`).
+   */
+  indexText?: string;
 }
 
 /** One retrieved chunk with its similarity (inner product for metric IP: higher is closer). */

@@ -20,11 +20,12 @@ export interface GlobalOptions {
   quiet?: boolean;
 }
 
-/** `--mode dense|sparse|hybrid`. */
+/** `--mode auto|dense|sparse|hybrid`. */
 export function modeOption(): Option {
-  return new Option('--mode <mode>', 'dense (embeddings), sparse (BM25 words) or hybrid (both, RRF) [default: search.mode, dense]').choices(
-    [...SEARCH_MODES],
-  );
+  return new Option(
+    '--mode <mode>',
+    'auto (hybrid where the collection has BM25, else dense), dense (embeddings), sparse (BM25 words) or hybrid (both) [default: search.mode, auto]',
+  ).choices([...SEARCH_MODES]);
 }
 
 export function positiveInteger(value: string): number {

@@ -27,6 +27,8 @@ export const configSchema = z
     chunkSize: z.number().int().positive().max(8192).default(256),
     /** Tokens shared by consecutive chunks of a section (markdown splitter). */
     chunkOverlap: z.number().int().min(0).default(32),
+    /** How new collections prepare text for BM25: `english` (stop words, Porter2 stems) or `none`. */
+    bm25Analyzer: z.enum(['english', 'none']).default('english'),
     embedding: z
       .object({
         /** A preset name. Env: MILVUS_RAG_MODEL. */
@@ -101,17 +103,25 @@ export const configSchema = z
     search: z
       .object({
         limit: z.number().int().positive().max(16_384).default(3),
-        /** `dense` (the reference), `sparse` (BM25) or `hybrid` (both, merged by Milvus). */
-        mode: z.enum(['dense', 'sparse', 'hybrid']).default('dense'),
-        /** How hybrid search merges: reciprocal rank fusion, or weighted scores. */
-        ranker: z.enum(['rrf', 'weighted']).default('rrf'),
+        /**
+         * `auto` (hybrid where the collection has BM25, else dense), `dense` (the reference),
+         * `sparse` (BM25) or `hybrid` (both, merged).
+         */
+        mode: z.enum(['auto', 'dense', 'sparse', 'hybrid']).default('auto'),
+        /**
+         * How hybrid search merges: `minmax` (normalised scores, weighted), `rrf` (reciprocal rank
+         * fusion) or `weighted` (Milvus' WeightedRanker). See docs/retrieval-tuning.md.
+         */
+        ranker: z.enum(['minmax', 'rrf', 'weighted']).default('minmax'),
         /** RRF's k: larger flattens the bonus of top ranks. */
         rrfK: z.number().int().positive().max(16_384).default(60),
-        /** Weights of the dense and the BM25 lists for the weighted ranker. */
+        /** Weights of the dense and the BM25 lists for the minmax and weighted rankers. */
         weights: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.5, 0.5]),
+        /** Hits each list of hybrid search contributes before merging. */
+        hybridCandidates: z.number().int().positive().max(16_384).default(100),
       })
       .strict()
-      .default({ limit: 3, mode: 'dense', ranker: 'rrf', rrfK: 60, weights: [0.5, 0.5] }),
+      .default({ limit: 3, mode: 'auto', ranker: 'minmax', rrfK: 60, weights: [0.5, 0.5], hybridCandidates: 100 }),
     /** A rerank endpoint: TEI's `/rerank`, or a Cohere-style `/v1/rerank` (Jina, vLLM, Infinity). */
     rerank: z
       .object({

@@ -15,7 +15,7 @@ export interface AskOptions {
   /** Milvus filter expression for retrieval. */
   filter?: string;
   /** How chunks are retrieved, hybrid ranker, fallback notices (see {@link RetrieveOptions}). */
-  retrieval?: Pick<RetrieveOptions, 'mode' | 'ranker' | 'onNotice' | 'reranker' | 'candidates'>;
+  retrieval?: Pick<RetrieveOptions, 'mode' | 'ranker' | 'hybridCandidates' | 'onNotice' | 'reranker' | 'candidates'>;
   /** Default: the reference prompt with numbered context and a request for `[n]` citations. */
   template?: PromptTemplate;
   /** Largest answer, in tokens. Default: 512. */

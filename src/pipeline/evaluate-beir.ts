@@ -110,7 +110,7 @@ export async function evaluateBeir(
   return {
     ...meanMetrics(run, set.qrels),
     split: options.split,
-    mode: options.mode ?? 'dense',
+    mode: options.mode ?? 'auto',
     latencyMs: latencyPercentiles(latencies),
   };
 }

@@ -81,7 +81,7 @@ export async function evaluate(
   return {
     ...retrievalMetrics(ranks, [1, 3, 5, 10, k]),
     k,
-    mode: options.mode ?? 'dense',
+    mode: options.mode ?? 'auto',
     latencyMs: latencyPercentiles(latencies),
     misses,
   };

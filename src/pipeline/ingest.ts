@@ -7,11 +7,15 @@ import { splitDocument } from '../split/split-document.js';
 import type { Splitter } from '../split/splitter.js';
 import type { RecordFields } from '../load/record-source.js';
 import type { SourceEntry } from '../load/source-types.js';
+import { analyzeForBm25, type Bm25Analyzer } from '../store/bm25-analyzer.js';
 import type { InsertRow, ScalarFieldSpec, VectorStore } from '../store/vector-store.js';
 import type { Chunk } from '../types.js';
 
-/** Version of the collection layout below; stored as the `milvus_rag.schema` property. */
-export const SCHEMA_VERSION = '1';
+/**
+ * Version of the collection layout below; stored as the `milvus_rag.schema` property.
+ * 2: BM25 indexes `bm25_text` (the analysed index text) instead of `text`.
+ */
+export const SCHEMA_VERSION = '2';
 /** Milvus' largest VarChar, in UTF-8 bytes: the longest chunk text that can be stored. */
 export const TEXT_MAX_BYTES = 65_535;
 const SOURCE_MAX_BYTES = 2_048;
@@ -32,8 +36,22 @@ export const CHUNK_FIELDS: readonly ScalarFieldSpec[] = [
   { name: 'metadata', type: 'json' },
 ];
 
+/**
+ * Where Milvus has BM25: the chunk's index text as the collection's analyzer prepared it
+ * ({@link analyzeForBm25}), which Milvus' BM25 function turns into the `sparse` field.
+ */
+export const BM25_TEXT_FIELD: ScalarFieldSpec = { name: 'bm25_text', type: 'varchar', maxLength: TEXT_MAX_BYTES, analyzer: true };
+
 /** Property keys stored on the collection. */
-export const PROPERTY = { schema: 'milvus_rag.schema', model: 'milvus_rag.model', dimension: 'milvus_rag.dimension' } as const;
+export const PROPERTY = {
+  schema: 'milvus_rag.schema',
+  model: 'milvus_rag.model',
+  dimension: 'milvus_rag.dimension',
+  /** How `bm25_text` was analysed ({@link Bm25Analyzer}); queries are analysed the same way. */
+  bm25Analyzer: 'milvus_rag.bm25_analyzer',
+  /** The splitter of the ingest that created the collection; `auto` search keeps seed collections dense. */
+  splitter: 'milvus_rag.splitter',
+} as const;
 
 /**
  * The primary key of a chunk: the same source, position and text always give the same id, so
@@ -89,6 +107,8 @@ export interface IngestOptions {
   maxPruneFraction?: number;
   /** Rows up to which the collection keeps an exact FLAT index (see `MilvusStore.ensureIndex`). */
   flatMaxRows?: number;
+  /** How a new collection's BM25 text is analysed. Default: `english` (stems, stop words). */
+  bm25Analyzer?: Bm25Analyzer;
   onProgress?: (progress: IngestProgress) => void;
   signal?: AbortSignal;
 }
@@ -124,6 +144,16 @@ interface StoredFile {
   ids: string[];
 }
 
+/** A file whose new chunks are being written. */
+interface PendingFile {
+  source: string;
+  previous: StoredFile | undefined;
+  fileHash: string;
+  chunks: Chunk[];
+  written: number;
+  newIds: Set<string>;
+}
+
 /**
  * Makes the collection match the source: load -> split -> embed -> upsert, file by file.
  *
@@ -157,7 +187,12 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   }
   options.onProgress?.({ phase: 'scan', files: files.length, filesDone: 0, chunks: 0 });
 
-  await prepareCollection(store, collection, embedder, Boolean(options.drop));
+  const analyzer = await prepareCollection(store, collection, {
+    embedder,
+    drop: Boolean(options.drop),
+    bm25Analyzer: options.bm25Analyzer ?? 'english',
+    splitter: options.splitter.name,
+  });
   const stored = await readStoredFiles(store, collection);
   if (options.prune && options.maxPruneFraction !== undefined) checkPruneSize(stored, files, options.maxPruneFraction, collection);
 
@@ -181,6 +216,57 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   const batchSize = options.batchSize ?? 64;
   let filesDone = 0;
 
+  // Chunks are embedded and written in batches that may span files (a record file is thousands
+  // of one-chunk documents). A file is finished, its stale chunks deleted, only once all its new
+  // chunks are stored, in file order.
+  const open: PendingFile[] = [];
+  const queue: Array<{ file: PendingFile; chunk: Chunk }> = [];
+  const finishFile = async (file: PendingFile) => {
+    const previousIds = new Set(file.previous?.ids ?? []);
+    const stale = [...previousIds].filter((id) => !file.newIds.has(id));
+    if (stale.length > 0) await store.deleteByIds(collection, stale);
+    result.deleted += stale.length;
+    result.added += [...file.newIds].filter((id) => !previousIds.has(id)).length;
+    if (file.previous) result.updated += 1;
+    options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: file.source });
+  };
+  const finishWritten = async () => {
+    while (open.length > 0 && open[0]!.written === open[0]!.chunks.length) await finishFile(open.shift()!);
+  };
+  const drain = async (all: boolean) => {
+    await finishWritten();
+    while (queue.length >= batchSize || (all && queue.length > 0)) {
+      signal?.throwIfAborted();
+      const batch = queue.splice(0, batchSize);
+      const vectors = await embedder.encodeDocuments(
+        batch.map(({ chunk }) => chunk.indexText ?? chunk.text),
+        signal ? { signal } : {},
+      );
+      const rows: InsertRow[] = batch.map(({ file, chunk }, index) => {
+        const id = chunkId(file.source, chunk.position, chunk.text);
+        file.newIds.add(id);
+        return {
+          ...(analyzer === undefined
+            ? {}
+            : { bm25_text: truncateBytes(analyzeForBm25(chunk.indexText ?? chunk.text, analyzer), TEXT_MAX_BYTES) }),
+          id,
+          vector: vectors[index]!,
+          text: chunk.text,
+          source: file.source,
+          headings: truncateBytes(chunk.headings.join(' > '), HEADINGS_MAX_BYTES),
+          position: chunk.position,
+          file_hash: file.fileHash,
+          file_chunks: file.chunks.length,
+          metadata: chunk.metadata,
+        };
+      });
+      await store.upsert(collection, rows);
+      result.chunks += rows.length;
+      for (const { file } of batch) file.written += 1;
+      await finishWritten();
+    }
+  };
+
   for (const file of files) {
     signal?.throwIfAborted();
     const { source } = file;
@@ -201,49 +287,23 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
       chunks = splitDocument(options.splitter, document);
       checkChunkSizes(chunks, file.location);
     } catch (error) {
-      // --strict: the first bad file or record ends the run; what was written before stays.
-      if (!(error instanceof LoadError) || options.strict) throw error;
+      // --strict: the first bad file or record ends the run; the files before it are stored.
+      if (!(error instanceof LoadError)) throw error;
+      if (options.strict) {
+        await drain(true);
+        throw error;
+      }
       result.failed.push({ file: file.location, error: error.message });
       failedSources.add(source);
       options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
       continue;
     }
 
-    const previousIds = new Set(previous?.ids ?? []);
-    const newIds = new Set<string>();
-    for (let start = 0; start < chunks.length; start += batchSize) {
-      signal?.throwIfAborted();
-      const batch = chunks.slice(start, start + batchSize);
-      const vectors = await embedder.encodeDocuments(
-        batch.map((chunk) => chunk.text),
-        signal ? { signal } : {},
-      );
-      const rows: InsertRow[] = batch.map((chunk, index) => {
-        const id = chunkId(source, chunk.position, chunk.text);
-        newIds.add(id);
-        return {
-          id,
-          vector: vectors[index]!,
-          text: chunk.text,
-          source,
-          headings: truncateBytes(chunk.headings.join(' > '), HEADINGS_MAX_BYTES),
-          position: chunk.position,
-          file_hash: fileHash,
-          file_chunks: chunks.length,
-          metadata: chunk.metadata,
-        };
-      });
-      await store.upsert(collection, rows);
-      result.chunks += rows.length;
-    }
-    // Only now that every new chunk is stored are the old ones removed.
-    const stale = [...previousIds].filter((id) => !newIds.has(id));
-    await store.deleteByIds(collection, stale);
-    result.deleted += stale.length;
-    result.added += [...newIds].filter((id) => !previousIds.has(id)).length;
-    if (previous) result.updated += 1;
-    options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
+    open.push({ source, previous, fileHash, chunks, written: 0, newIds: new Set() });
+    for (const chunk of chunks) queue.push({ file: open[open.length - 1]!, chunk });
+    await drain(false);
   }
+  await drain(true);
 
   for (const [source, previous] of stored) {
     if (seen.has(source) || failedSources.has(source)) continue;
@@ -263,17 +323,27 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   return result;
 }
 
-/** Creates the collection, or checks that an existing one was made by milvus-rag with the same model. */
-async function prepareCollection(store: VectorStore, name: string, embedder: Embedder, drop: boolean): Promise<void> {
+/**
+ * Creates the collection, or checks that an existing one was made by milvus-rag with the same
+ * model. Returns how its BM25 text is analysed, or undefined when it has no BM25 field.
+ */
+async function prepareCollection(
+  store: VectorStore,
+  name: string,
+  options: { embedder: Embedder; drop: boolean; bm25Analyzer: Bm25Analyzer; splitter: string },
+): Promise<Bm25Analyzer | undefined> {
+  const { embedder, drop, bm25Analyzer } = options;
   if (await store.hasCollection(name)) {
     if (drop) {
       await store.dropCollection(name);
     } else {
       const info = await store.describeCollection(name);
-      if (info.properties[PROPERTY.schema] !== SCHEMA_VERSION) {
+      const schema = info.properties[PROPERTY.schema];
+      if (schema !== SCHEMA_VERSION) {
+        const made = schema === undefined ? 'was not created by milvus-rag' : `was made by an older milvus-rag (layout ${schema})`;
         throw new StoreError(
-          'store.foreign-collection',
-          `collection "${name}" was not created by milvus-rag (schema ${SCHEMA_VERSION}); nothing was changed. ` +
+          schema === undefined ? 'store.foreign-collection' : 'store.old-collection',
+          `collection "${name}" ${made}; this version writes layout ${SCHEMA_VERSION}, and nothing was changed. ` +
             'Re-run with --drop to rebuild it, or use another --collection.',
           { context: { collection: name } },
         );
@@ -288,10 +358,10 @@ async function prepareCollection(store: VectorStore, name: string, embedder: Emb
           { context: { collection: name, model: embedder.modelId } },
         );
       }
-      return;
+      return info.fields.includes(BM25_TEXT_FIELD.name) ? ((info.properties[PROPERTY.bm25Analyzer] as Bm25Analyzer) ?? 'none') : undefined;
     }
   }
-  // Where Milvus can, it also keeps BM25 term weights of `text` for sparse and hybrid search.
+  // Where Milvus can, the collection also keeps BM25 term weights for sparse and hybrid search.
   const bm25 = store.capabilities.fullTextSearch;
   await store.createCollection({
     name,
@@ -299,16 +369,17 @@ async function prepareCollection(store: VectorStore, name: string, embedder: Emb
     metricType: 'IP',
     consistencyLevel: 'Strong',
     primaryKey: { type: 'varchar', maxLength: 64 },
-    fields: bm25
-      ? CHUNK_FIELDS.map((field) => (field.name === 'text' && field.type === 'varchar' ? { ...field, analyzer: true } : field))
-      : CHUNK_FIELDS,
-    ...(bm25 ? { bm25: { inputField: 'text' } } : {}),
+    fields: bm25 ? [...CHUNK_FIELDS, BM25_TEXT_FIELD] : CHUNK_FIELDS,
+    ...(bm25 ? { bm25: { inputField: BM25_TEXT_FIELD.name } } : {}),
     properties: {
       [PROPERTY.schema]: SCHEMA_VERSION,
       [PROPERTY.model]: embedder.modelId,
       [PROPERTY.dimension]: String(embedder.dimension),
+      [PROPERTY.splitter]: options.splitter,
+      ...(bm25 ? { [PROPERTY.bm25Analyzer]: bm25Analyzer } : {}),
     },
   });
+  return bm25 ? bm25Analyzer : undefined;
 }
 
 /** What the collection holds, file by file: content hashes, expected chunk count and ids. */

@@ -8,10 +8,11 @@ import type { ChatModel } from '../generate/chat-model.js';
 import { OpenAIChatModel } from '../generate/openai-chat.js';
 import { type ChatMessage, DEFAULT_TEMPLATE, loadPromptTemplate, type PromptTemplate } from '../generate/prompt.js';
 import { EndpointReranker, type Reranker } from '../retrieve/reranker.js';
+import type { Fusion } from '../retrieve/fusion.js';
 import { Retriever, type SearchMode } from '../retrieve/retriever.js';
 import { createSplitter } from '../split/index.js';
 import { createMilvusStore } from '../store/milvus-store.js';
-import type { HybridRanker, VectorStore } from '../store/vector-store.js';
+import type { VectorStore } from '../store/vector-store.js';
 import type { RetrievedChunk } from '../types.js';
 import { type AskEvent, type AskOptions, type AskResult, ask, askStream } from './ask.js';
 import { type IngestProgress, type IngestResult, ingest } from './ingest.js';
@@ -205,6 +206,7 @@ export class MilvusRag {
       splitter: this.createSplitter(),
       collection: this.config.collection,
       batchSize: Math.max(this.config.embedding.batchSize, 64),
+      bm25Analyzer: this.config.bm25Analyzer,
       ...options,
     });
   }
@@ -241,6 +243,7 @@ export class MilvusRag {
       limit: this.config.search.limit,
       mode: this.config.search.mode,
       ranker: this.ranker,
+      hybridCandidates: this.config.search.hybridCandidates,
       ...this.#reranking(rerank),
       ...rest,
     });
@@ -264,9 +267,9 @@ export class MilvusRag {
   #reranker: Reranker | undefined;
 
   /** The hybrid ranker the config asks for. */
-  get ranker(): HybridRanker {
+  get ranker(): Fusion {
     const search = this.config.search;
-    return search.ranker === 'rrf' ? { type: 'rrf', k: search.rrfK } : { type: 'weighted', weights: search.weights };
+    return search.ranker === 'rrf' ? { type: 'rrf', k: search.rrfK } : { type: search.ranker, weights: search.weights };
   }
 
   /** Retrieves context and asks the chat model; without one, returns the context only. */
@@ -294,6 +297,7 @@ export class MilvusRag {
       retrieval: {
         mode: options.mode ?? this.config.search.mode,
         ranker: this.ranker,
+        hybridCandidates: this.config.search.hybridCandidates,
         ...this.#reranking(options.rerank),
         ...(options.onNotice ? { onNotice: options.onNotice } : {}),
       },

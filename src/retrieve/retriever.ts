@@ -1,11 +1,17 @@
 import type { Embedder } from '../embed/embedder.js';
-import { type HybridRanker, type SearchHit, SPARSE_FIELD, type VectorStore } from '../store/vector-store.js';
+import { analyzeForBm25, BM25_ANALYZERS, type Bm25Analyzer } from '../store/bm25-analyzer.js';
+import { type SearchHit, SPARSE_FIELD, type VectorStore } from '../store/vector-store.js';
 import type { RetrievedChunk } from '../types.js';
+import { type Fusion, fuseHits } from './fusion.js';
 import type { Reranker } from './reranker.js';
 
-/** How chunks are found: by embedding (`dense`), by BM25 over their words (`sparse`), or both merged (`hybrid`). */
-export type SearchMode = 'dense' | 'sparse' | 'hybrid';
-export const SEARCH_MODES: readonly SearchMode[] = ['dense', 'sparse', 'hybrid'];
+/**
+ * How chunks are found: by embedding (`dense`), by BM25 over their words (`sparse`), or both merged
+ * (`hybrid`). `auto`, the default, is `hybrid` where the collection has BM25 and `dense` where it
+ * has not (Milvus 2.3, older layouts) or was made with the seed splitter (the reference pipeline).
+ */
+export type SearchMode = 'auto' | 'dense' | 'sparse' | 'hybrid';
+export const SEARCH_MODES: readonly SearchMode[] = ['auto', 'dense', 'sparse', 'hybrid'];
 
 /** Options of {@link Retriever.retrieve}. */
 export interface RetrieveOptions {
@@ -13,10 +19,12 @@ export interface RetrieveOptions {
   limit?: number;
   /** A Milvus boolean expression over stored fields. */
   filter?: string;
-  /** Default: `dense`, as the reference. */
+  /** Default: `auto`. */
   mode?: SearchMode;
-  /** How `hybrid` merges the two lists. Default: reciprocal rank fusion, k = 60. */
-  ranker?: HybridRanker;
+  /** How `hybrid` merges the two lists. Default: min-max normalised scores, equal weights. */
+  ranker?: Fusion;
+  /** Hits each list of `hybrid` contributes before merging. Default: max(limit, {@link HYBRID_CANDIDATES}). */
+  hybridCandidates?: number;
   /**
    * Told when `sparse` or `hybrid` cannot run (no BM25 on the server or in the collection) and
    * dense search is used instead.
@@ -30,6 +38,12 @@ export interface RetrieveOptions {
 }
 
 const OUTPUT_FIELDS = ['text', 'source', 'headings', 'metadata'];
+/** Default hits per list that hybrid search merges (docs/retrieval-tuning.md). */
+export const HYBRID_CANDIDATES = 100;
+/** The collection property naming how BM25 text was analysed (set by ingest). */
+const ANALYZER_PROPERTY = 'milvus_rag.bm25_analyzer';
+/** The collection property naming the splitter of the ingest that made it. */
+const SPLITTER_PROPERTY = 'milvus_rag.splitter';
 
 /** Finds the chunks closest to a question: embeds it, then searches the collection. */
 export class Retriever {
@@ -43,7 +57,10 @@ export class Retriever {
     this.collection = options.collection;
   }
 
-  readonly #hasSparse = new Set<string>();
+  /** How each collection's BM25 text was analysed, once known to have BM25. */
+  readonly #analyzers = new Map<string, Bm25Analyzer>();
+  /** Collections made with the seed splitter: `auto` searches them as the reference does. */
+  readonly #seed = new Set<string>();
 
   async retrieve(query: string, options: RetrieveOptions = {}): Promise<RetrievedChunk[]> {
     const { reranker } = options;
@@ -54,26 +71,15 @@ export class Retriever {
       ...(options.filter ? { filter: options.filter } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     };
-    let mode = options.mode ?? 'dense';
-    if (mode !== 'dense') {
-      const missing = await this.#whyNoBm25();
-      if (missing) {
-        options.onNotice?.(`${mode} search is not possible: ${missing}; searching dense vectors only`);
-        mode = 'dense';
-      }
-    }
+    const mode = await this.resolveMode(options.mode, options.onNotice);
     let hits: SearchHit[];
     if (mode === 'sparse') {
-      [hits = []] = await this.store.searchText(this.collection, [query], common);
+      [hits = []] = await this.store.searchText(this.collection, [this.#analyze(query)], common);
     } else {
       const [vector] = await this.embedder.encodeQueries([query], options.signal ? { signal: options.signal } : {});
       hits =
         mode === 'hybrid'
-          ? await this.store.hybridSearch(
-              this.collection,
-              { vector: vector!, text: query },
-              { ...common, ...(options.ranker ? { ranker: options.ranker } : {}) },
-            )
+          ? await this.#hybrid(vector!, query, common, options)
           : ((await this.store.search(this.collection, [vector!], common))[0] ?? []);
     }
     const chunks: RetrievedChunk[] = hits.map((hit) => ({
@@ -97,9 +103,48 @@ export class Retriever {
       .slice(0, options.limit ?? 3);
   }
 
+  /**
+   * The mode a search in `mode` runs in on this collection: `auto` becomes `hybrid` or `dense`;
+   * `sparse` and `hybrid` become `dense`, with a notice, where there is no BM25.
+   */
+  async resolveMode(mode: SearchMode = 'auto', onNotice?: (message: string) => void): Promise<Exclude<SearchMode, 'auto'>> {
+    if (mode === 'dense') return mode;
+    const missing = await this.#whyNoBm25();
+    if (mode === 'auto') return missing === undefined && !this.#seed.has(this.collection) ? 'hybrid' : 'dense';
+    if (missing === undefined) return mode;
+    onNotice?.(`${mode} search is not possible: ${missing}; searching dense vectors only`);
+    return 'dense';
+  }
+
+  /** Dense and BM25 lists of `candidates` hits each, merged (in this process, or by Milvus for `weighted`). */
+  async #hybrid(
+    vector: ArrayLike<number>,
+    query: string,
+    common: { limit: number; outputFields: string[]; filter?: string; signal?: AbortSignal },
+    options: RetrieveOptions,
+  ): Promise<SearchHit[]> {
+    const fusion: Fusion = options.ranker ?? { type: 'minmax' };
+    const candidates = Math.max(common.limit, options.hybridCandidates ?? HYBRID_CANDIDATES);
+    const text = this.#analyze(query);
+    if (fusion.type === 'weighted') {
+      return this.store.hybridSearch(this.collection, { vector, text }, { ...common, candidates, ranker: fusion });
+    }
+    const legs = { ...common, limit: candidates };
+    const [dense, sparse] = await Promise.all([
+      this.store.search(this.collection, [vector], legs),
+      this.store.searchText(this.collection, [text], legs),
+    ]);
+    return fuseHits([dense[0] ?? [], sparse[0] ?? []], fusion).slice(0, common.limit);
+  }
+
+  /** The query as the collection's BM25 text was analysed. */
+  #analyze(query: string): string {
+    return analyzeForBm25(query, this.#analyzers.get(this.collection) ?? 'none');
+  }
+
   /** Why BM25 search cannot run on this collection, or undefined when it can. */
   async #whyNoBm25(): Promise<string | undefined> {
-    if (this.#hasSparse.has(this.collection)) return undefined;
+    if (this.#analyzers.has(this.collection)) return undefined;
     const { capabilities, uri } = this.store;
     if (!capabilities.fullTextSearch) {
       return `Milvus ${capabilities.serverVersion} at ${uri} has no BM25 full-text search (Milvus Lite 3.x and Milvus 2.5 or newer have it)`;
@@ -108,7 +153,10 @@ export class Retriever {
     if (!info.fields.includes(SPARSE_FIELD)) {
       return `collection "${this.collection}" has no BM25 field (it was made by an older milvus-rag); re-ingest with --drop to add one`;
     }
-    this.#hasSparse.add(this.collection);
+    if (info.properties[SPLITTER_PROPERTY] === 'seed') this.#seed.add(this.collection);
+    // Collections of layout 1 index `text` as it is; later ones say how they were analysed.
+    const analyzer = info.properties[ANALYZER_PROPERTY] as Bm25Analyzer | undefined;
+    this.#analyzers.set(this.collection, analyzer !== undefined && BM25_ANALYZERS.includes(analyzer) ? analyzer : 'none');
     return undefined;
   }
 }

@@ -94,6 +94,36 @@ describe('MarkdownSplitter', () => {
     }
   });
 
+  test('never cuts inside a Markdown link or code span: no chunk starts or ends in one', () => {
+    const link = '[the Milvus documentation on data persistence](https://milvus.io/docs/data_persistence.md "Persistence")';
+    const code = '`client.search(collection_name="demo", limit=3)`';
+    const sentence = (index: number) => `Sentence ${index} points to ${link} and calls ${code} there.`;
+    const text = Array.from({ length: 30 }, (_, index) => sentence(index)).join(' ');
+    const chunks = new MarkdownSplitter({ chunkSize: 60, chunkOverlap: 20 }).split(doc(text));
+    assert.ok(chunks.length > 5);
+    for (const chunk of chunks) {
+      const opened = (chunk.text.match(/\[/g) ?? []).length;
+      assert.equal(opened, (chunk.text.match(/\]\(/g) ?? []).length, chunk.text);
+      assert.equal((chunk.text.match(/`/g) ?? []).length % 2, 0, chunk.text);
+      assert.ok(!/^[^[]*\]\(/.test(chunk.text), `starts inside a link: ${chunk.text.slice(0, 40)}`);
+      assert.ok(!/^\S*\)/.test(chunk.text), `starts inside a link: ${chunk.text.slice(0, 40)}`);
+    }
+  });
+
+  test('a long list is cut at line ends, not in the middle of an item', () => {
+    const items = Array.from({ length: 40 }, (_, index) => `- item ${index}: a short line about option ${index}`);
+    const chunks = new MarkdownSplitter({ chunkSize: 50, chunkOverlap: 10 }).split(doc(items.join('\n')));
+    assert.ok(chunks.length > 3);
+    for (const chunk of chunks) {
+      for (const line of chunk.text.split('\n').filter(Boolean)) assert.match(line, /^- item \d+: a short line about option \d+$/);
+    }
+    for (const item of items)
+      assert.ok(
+        chunks.some((chunk) => chunk.text.split('\n').includes(item)),
+        item,
+      );
+  });
+
   test('rejects an overlap that is not below the chunk size', () => {
     assert.throws(() => new MarkdownSplitter({ chunkSize: 10, chunkOverlap: 10 }), /overlap/);
   });

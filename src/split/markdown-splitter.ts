@@ -10,6 +10,8 @@ export interface MarkdownSplitterOptions {
   chunkOverlap?: number;
   /** Counts tokens. Default: about 4 characters a token, close to WordPiece/SentencePiece on English. */
   countTokens?: (text: string) => number;
+  /** Index each chunk with its title and heading path in front (see `Splitter.indexContext`). Default: true. */
+  indexContext?: boolean;
 }
 
 interface Block {
@@ -32,11 +34,13 @@ const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$/;
  */
 export class MarkdownSplitter implements Splitter {
   readonly name = 'markdown';
+  readonly indexContext: boolean;
   readonly chunkSize: number;
   readonly chunkOverlap: number;
   readonly #count: (text: string) => number;
 
   constructor(options: MarkdownSplitterOptions = {}) {
+    this.indexContext = options.indexContext ?? true;
     this.chunkSize = options.chunkSize ?? 256;
     this.chunkOverlap = options.chunkOverlap ?? 32;
     if (!(this.chunkSize > 0) || !(this.chunkOverlap >= 0) || this.chunkOverlap >= this.chunkSize) {
@@ -123,12 +127,13 @@ export class MarkdownSplitter implements Splitter {
     return kept;
   }
 
-  /** The last sentences of a text within `budget` tokens, or else its last words. */
+  /** The last lines, else sentences, else words of a text within `budget` tokens (links kept whole). */
   #tail(text: string, budget: number): string {
-    for (const parts of [text.split(/(?<=[.!?])\s+(?=\S)/), text.split(/\s+/)]) {
+    for (const [separator, joiner] of CUTS) {
+      const parts = splitOutsideSpans(text, separator);
       let tail = '';
       for (let index = parts.length - 1; index >= 0; index--) {
-        const candidate = tail === '' ? parts[index]! : `${parts[index]} ${tail}`;
+        const candidate = tail === '' ? parts[index]! : `${parts[index]}${joiner}${tail}`;
         if (this.#count(candidate) > budget) break;
         tail = candidate;
       }
@@ -138,25 +143,28 @@ export class MarkdownSplitter implements Splitter {
   }
 
   /**
-   * Cuts a paragraph that is over budget at sentence, then word, boundaries, into pieces of at
-   * most `chunkSize - chunkOverlap` tokens so that each piece still has room for the overlap.
+   * Cuts a paragraph that is over budget at line ends, then sentence ends, then spaces, into
+   * pieces of at most `chunkSize - chunkOverlap` tokens so that each piece still has room for the
+   * overlap. A Markdown link, image or code span is never cut, so no chunk starts inside one.
    */
   #fit(text: string): string[] {
     if (this.#count(text) <= this.chunkSize) return [text];
-    const limit = this.chunkSize - this.chunkOverlap;
-    const sentences = text.split(/(?<=[.!?])\s+(?=\S)/);
-    const pieces = sentences.flatMap((sentence) =>
-      this.#count(sentence) > limit ? this.#packParts(sentence.split(/\s+/), limit) : [sentence],
-    );
-    return this.#packParts(pieces, limit);
+    return this.#cut(text, this.chunkSize - this.chunkOverlap, 0);
   }
 
-  /** Joins parts with spaces into pieces of at most `limit` tokens (a single larger part stays whole). */
-  #packParts(parts: readonly string[], limit: number): string[] {
+  #cut(text: string, limit: number, level: number): string[] {
+    if (this.#count(text) <= limit || level >= CUTS.length) return [text];
+    const [separator, joiner] = CUTS[level]!;
+    const parts = splitOutsideSpans(text, separator).flatMap((part) => this.#cut(part, limit, level + 1));
+    return this.#packParts(parts, limit, joiner);
+  }
+
+  /** Joins parts into pieces of at most `limit` tokens (a single larger part stays whole). */
+  #packParts(parts: readonly string[], limit: number, joiner: string): string[] {
     const out: string[] = [];
     let current = '';
     for (const part of parts) {
-      const candidate = current === '' ? part : `${current} ${part}`;
+      const candidate = current === '' ? part : `${current}${joiner}${part}`;
       if (current !== '' && this.#count(candidate) > limit) {
         out.push(current);
         current = part;
@@ -167,6 +175,32 @@ export class MarkdownSplitter implements Splitter {
     if (current !== '') out.push(current);
     return out;
   }
+}
+
+/** Where a paragraph may be cut, best first, and how its pieces are joined again. */
+const CUTS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\n+/g, '\n'],
+  [/(?<=[.!?][)"']*)[ \t]+(?=\S)/g, ' '],
+  [/[ \t]+/g, ' '],
+];
+
+/** Inline spans never cut: links and images (`[text](url)`), autolinks (`<https://...>`), code spans. */
+const SPAN = /!?\[[^\]\n]*\]\([^)\n]*\)|<[a-z][a-z0-9+.-]*:[^>\s]*>|(`+)[^`\n][\s\S]*?\1/gi;
+
+/** Splits `text` at `separator` matches that do not fall inside a {@link SPAN}; pieces are trimmed, empty ones dropped. */
+function splitOutsideSpans(text: string, separator: RegExp): string[] {
+  const spans: Array<[number, number]> = [];
+  for (const match of text.matchAll(SPAN)) spans.push([match.index, match.index + match[0].length]);
+  const pieces: string[] = [];
+  let start = 0;
+  for (const match of text.matchAll(separator)) {
+    const at = match.index;
+    if (spans.some(([from, to]) => at > from && at < to)) continue;
+    pieces.push(text.slice(start, at));
+    start = at + match[0].length;
+  }
+  pieces.push(text.slice(start));
+  return pieces.map((piece) => piece.trim()).filter((piece) => piece !== '');
 }
 
 function isFence(text: string): boolean {

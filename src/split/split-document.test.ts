@@ -37,4 +37,19 @@ describe('splitDocument', () => {
     );
     assert.ok(chunks.every((chunk) => chunk.metadata.title === 'Page' && !('path' in chunk.metadata)));
   });
+
+  test('markdown chunks are indexed with title and heading path in front; seed chunks as they are', () => {
+    const text = `# Guide\n\n## Install\n\n${'Run the installer and wait. '.repeat(20)}`;
+    const document = { source: 'guide.md', text, metadata: { title: 'Milvus guide' } };
+    const chunks = splitDocument(new MarkdownSplitter({ chunkSize: 40, chunkOverlap: 0 }), document);
+    assert.ok(chunks.length > 2);
+    // The first chunk of a section starts with its own heading, which is not repeated.
+    assert.equal(chunks[1]!.indexText, `Milvus guide > Guide\n\n${chunks[1]!.text}`);
+    assert.equal(chunks[2]!.indexText, `Milvus guide > Guide > Install\n\n${chunks[2]!.text}`);
+    const record = { source: 'corpus.jsonl#7', text: `A title ${'Words of the abstract. '.repeat(20)}`, metadata: { title: 'A title' } };
+    const parts = splitDocument(new MarkdownSplitter({ chunkSize: 40, chunkOverlap: 0 }), record);
+    assert.equal(parts[0]!.indexText, undefined);
+    assert.equal(parts[1]!.indexText, `A title\n\n${parts[1]!.text}`);
+    assert.ok(splitDocument(new SeedSplitter(), document).every((chunk) => chunk.indexText === undefined));
+  });
 });

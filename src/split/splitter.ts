@@ -4,5 +4,10 @@ import type { Chunk, SourceDocument } from '../types.js';
 export interface Splitter {
   /** A short name used in config and on the command line (`--splitter`). */
   readonly name: string;
+  /**
+   * Index each chunk with its document title and heading path in front (`Chunk.indexText`).
+   * The seed splitter does not, so seed mode embeds exactly what the reference embeds.
+   */
+  readonly indexContext?: boolean;
   split(document: SourceDocument): Chunk[];
 }

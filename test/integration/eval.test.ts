@@ -46,10 +46,10 @@ describe('milvus-rag eval', () => {
     }
   });
 
-  test('the text report lists the misses at k', async () => {
+  test('the text report lists the misses at k; the default mode runs as hybrid on a collection with BM25', async () => {
     const result = await runCli([...common, 'eval', DEV_SET, '--k', '1']);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /^22 questions, dense search, collection "my_rag_collection"\n\nrecall@1 {3}\d\.\d{3}\n/);
+    assert.match(result.stdout, /^22 questions, hybrid search, collection "my_rag_collection"\n\nrecall@1 {3}\d\.\d{3}\n/);
     assert.match(result.stdout, /MRR {7}\d\.\d{3}\nlatency {3}p50 \d+\.\d ms, p95 \d+\.\d ms/);
   });
 

@@ -18,7 +18,8 @@ const docs = path.join(folder, 'docs');
 // A rare token that only BM25 weighs: the question's other words pull dense search elsewhere.
 const QUESTION = 'QZ-4417 when building an index';
 const ACCESS_DOC =
-  '# Access\n\n## Why is access to a database denied?\n\nWhen the proxy logs QZ-4417, the caller named a database it may not use.\n';
+  '# Access\n\n## Why is access to a database denied?\n\nWhen the proxy logs QZ-4417, the caller named a database it may not use.\n' +
+  'Callers that keep retrying are throttled.\n';
 
 async function openRag(uri: string, search: Record<string, unknown> = {}) {
   return MilvusRag.open(await loadConfig({ cwd: ROOT, env: {}, flags: { uri, embedding: { modelPath: TEST_MODEL_PATH }, search } }));
@@ -48,6 +49,57 @@ describe('hybrid search on Milvus Lite', () => {
     );
     // The dense hits stay too: hybrid adds the BM25 hit without losing the semantic ones.
     assert.ok(hybrid.some((hit) => hit.id === dense[0]!.id));
+  });
+
+  test('BM25 matches word forms (english analyzer: stems, stop words), which the plain analyzer does not', async () => {
+    const info = await rag.store.describeCollection(rag.config.collection);
+    assert.equal(info.properties[PROPERTY.bm25Analyzer], 'english');
+    assert.ok(info.fields.includes('bm25_text'));
+    const stemmed = await rag.search('throttling', { mode: 'sparse', limit: 3 });
+    assert.equal(stemmed[0]?.source, 'access.md');
+    const plain = await openRag(path.join(folder, 'plain.db'));
+    try {
+      plain.config.bm25Analyzer = 'none';
+      await plain.ingest(docs, { drop: true });
+      assert.equal((await plain.store.describeCollection(plain.config.collection)).properties[PROPERTY.bm25Analyzer], 'none');
+      assert.deepEqual(await plain.search('throttling', { mode: 'sparse', limit: 3 }), []);
+      assert.equal((await plain.search('throttled', { mode: 'sparse', limit: 3 }))[0]?.source, 'access.md');
+    } finally {
+      await plain.close();
+    }
+  });
+
+  test('auto is hybrid on a BM25 collection and dense, as the reference, on one made by the seed splitter', async () => {
+    assert.equal(await rag.retriever.resolveMode('auto'), 'hybrid');
+    const auto = await rag.search(QUESTION, { limit: 5 });
+    const hybrid = await rag.search(QUESTION, { limit: 5, mode: 'hybrid' });
+    assert.deepEqual(
+      auto.map((hit) => hit.id),
+      hybrid.map((hit) => hit.id),
+    );
+    const seed = await openRag(path.join(folder, 'seed.db'));
+    try {
+      seed.config.splitter = 'seed';
+      await seed.ingest(FAQ_DIR, { drop: true });
+      assert.equal(await seed.retriever.resolveMode('auto'), 'dense');
+      const dense = await seed.search('Where does Milvus store data?', { mode: 'dense' });
+      assert.deepEqual(
+        (await seed.search('Where does Milvus store data?')).map((hit) => hit.id),
+        dense.map((hit) => hit.id),
+      );
+    } finally {
+      await seed.close();
+    }
+  });
+
+  test('hybrid merges by min-max normalised scores by default: fused scores lie in 0..1, best first', async () => {
+    const hits = await rag.search(QUESTION, { mode: 'hybrid', limit: 10 });
+    assert.equal(hits.length, 10);
+    assert.ok(
+      hits.every((hit, index) => hit.distance >= 0 && hit.distance <= 1 && (index === 0 || hit.distance <= hits[index - 1]!.distance)),
+    );
+    // The BM25 leg's best hit scores 1 there, so at least 0.5 fused with equal weights.
+    assert.ok(hits.find((hit) => hit.source === 'access.md')!.distance >= 0.5);
   });
 
   test('filters apply to both halves of a hybrid search; the weighted ranker runs too', async () => {
@@ -131,6 +183,12 @@ describe('hybrid search on Milvus 2.3 (no BM25)', () => {
     const dense = await rag.search('How is data stored in milvus?', { mode: 'dense' });
     assert.deepEqual(
       hits.map((hit) => hit.id),
+      dense.map((hit) => hit.id),
+    );
+    // The default mode, auto, is dense here, without a notice.
+    const auto = await rag.search('How is data stored in milvus?', { onNotice: (message) => notices.push(message) });
+    assert.deepEqual(
+      auto.map((hit) => hit.id),
       dense.map((hit) => hit.id),
     );
     assert.equal(notices.length, 1);

@@ -121,6 +121,15 @@ describe('ingest keeps the collection equal to the folder', () => {
         (error: unknown) => error instanceof StoreError && error.code === 'store.foreign-collection' && /--drop/.test(error.message),
       );
       assert.equal(await store.count('reference_style'), 1);
+
+      // A collection of an older milvus-rag layout is named as such, and left as it is.
+      await store.createCollection({ name: 'layout_one', dimension: 384, properties: { 'milvus_rag.schema': '1' } });
+      await assert.rejects(ingest({ source: docs, store, embedder, splitter, collection: 'layout_one' }), (error: unknown) => {
+        assert.ok(error instanceof StoreError);
+        assert.equal(error.code, 'store.old-collection');
+        assert.match(error.message, /older milvus-rag \(layout 1\).*--drop/);
+        return true;
+      });
     } finally {
       await Promise.all([store.close(), other.close()]);
     }

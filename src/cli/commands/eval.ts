@@ -53,23 +53,23 @@ export function registerEval({ program, config }: CliContext): void {
         const resolved = await config({ search: { mode: options.mode } });
         const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
         const say = once(notice);
-        const report = await withReadOnlyRag(resolved, quiet, (rag, signal) =>
-          evaluate(
+        // The mode searches really run in (`auto` resolved), for the report.
+        const report = await withReadOnlyRag(resolved, quiet, async (rag, signal) => {
+          const mode = await rag.retriever.resolveMode(resolved.search.mode, say);
+          return evaluate(
             cases,
             (question, limit) =>
               rag.search(question, {
                 limit,
+                mode,
                 ...(filter ? { filter } : {}),
                 ...(options.rerank ? { rerank: true } : {}),
                 onNotice: say,
                 signal,
               }),
-            {
-              k: options.k,
-              mode: resolved.search.mode,
-            },
-          ),
-        );
+            { k: options.k, mode },
+          );
+        });
         const recall = Object.fromEntries(Object.entries(report.recallAtK).map(([k, value]) => [k, round(value)]));
         if (options.json) {
           const json = {
@@ -108,14 +108,22 @@ export function registerEval({ program, config }: CliContext): void {
     const resolved = await config({ search: { mode: options.mode } });
     const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
     const say = once(notice);
-    const report = await withReadOnlyRag(resolved, options.quiet, (rag, signal) =>
-      evaluateBeir(
+    const report = await withReadOnlyRag(resolved, options.quiet, async (rag, signal) => {
+      const mode = await rag.retriever.resolveMode(resolved.search.mode, say);
+      return evaluateBeir(
         set,
         (query, limit) =>
-          rag.search(query, { limit, ...(filter ? { filter } : {}), ...(options.rerank ? { rerank: true } : {}), onNotice: say, signal }),
-        { split: options.split, mode: resolved.search.mode },
-      ),
-    );
+          rag.search(query, {
+            limit,
+            mode,
+            ...(filter ? { filter } : {}),
+            ...(options.rerank ? { rerank: true } : {}),
+            onNotice: say,
+            signal,
+          }),
+        { split: options.split, mode },
+      );
+    });
     if (options.json) {
       const json = {
         n: report.n,
