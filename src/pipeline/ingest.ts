@@ -107,8 +107,11 @@ export interface IngestOptions {
   maxPruneFraction?: number;
   /** Rows up to which the collection keeps an exact FLAT index (see `MilvusStore.ensureIndex`). */
   flatMaxRows?: number;
-  /** How a new collection's BM25 text is analysed. Default: `english` (stems, stop words). */
-  bm25Analyzer?: Bm25Analyzer;
+  /**
+   * BM25 of a new collection: how its text is analysed (default `english`: stems, stop words),
+   * and the index's `k1` and `b` (default 0.9 and 0.4).
+   */
+  bm25?: { analyzer?: Bm25Analyzer; k1?: number; b?: number };
   onProgress?: (progress: IngestProgress) => void;
   signal?: AbortSignal;
 }
@@ -190,7 +193,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   const analyzer = await prepareCollection(store, collection, {
     embedder,
     drop: Boolean(options.drop),
-    bm25Analyzer: options.bm25Analyzer ?? 'english',
+    bm25: { analyzer: options.bm25?.analyzer ?? 'english', k1: options.bm25?.k1 ?? 0.9, b: options.bm25?.b ?? 0.4 },
     splitter: options.splitter.name,
   });
   const stored = await readStoredFiles(store, collection);
@@ -330,9 +333,9 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
 async function prepareCollection(
   store: VectorStore,
   name: string,
-  options: { embedder: Embedder; drop: boolean; bm25Analyzer: Bm25Analyzer; splitter: string },
+  options: { embedder: Embedder; drop: boolean; bm25: { analyzer: Bm25Analyzer; k1: number; b: number }; splitter: string },
 ): Promise<Bm25Analyzer | undefined> {
-  const { embedder, drop, bm25Analyzer } = options;
+  const { embedder, drop, bm25: bm25Options } = options;
   if (await store.hasCollection(name)) {
     if (drop) {
       await store.dropCollection(name);
@@ -370,16 +373,16 @@ async function prepareCollection(
     consistencyLevel: 'Strong',
     primaryKey: { type: 'varchar', maxLength: 64 },
     fields: bm25 ? [...CHUNK_FIELDS, BM25_TEXT_FIELD] : CHUNK_FIELDS,
-    ...(bm25 ? { bm25: { inputField: BM25_TEXT_FIELD.name } } : {}),
+    ...(bm25 ? { bm25: { inputField: BM25_TEXT_FIELD.name, k1: bm25Options.k1, b: bm25Options.b } } : {}),
     properties: {
       [PROPERTY.schema]: SCHEMA_VERSION,
       [PROPERTY.model]: embedder.modelId,
       [PROPERTY.dimension]: String(embedder.dimension),
       [PROPERTY.splitter]: options.splitter,
-      ...(bm25 ? { [PROPERTY.bm25Analyzer]: bm25Analyzer } : {}),
+      ...(bm25 ? { [PROPERTY.bm25Analyzer]: bm25Options.analyzer } : {}),
     },
   });
-  return bm25 ? bm25Analyzer : undefined;
+  return bm25 ? bm25Options.analyzer : undefined;
 }
 
 /** What the collection holds, file by file: content hashes, expected chunk count and ids. */

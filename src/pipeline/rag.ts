@@ -206,7 +206,7 @@ export class MilvusRag {
       splitter: this.createSplitter(),
       collection: this.config.collection,
       batchSize: Math.max(this.config.embedding.batchSize, 64),
-      bm25Analyzer: this.config.bm25Analyzer,
+      bm25: this.config.bm25,
       ...options,
     });
   }

@@ -222,13 +222,22 @@ export class MilvusStore implements VectorStore {
       }),
     );
     checkStatus(indexStatus, 'create index', { collection: name });
-    if (spec.bm25) {
+    const bm25 = spec.bm25;
+    if (bm25) {
       const sparseStatus = await this.#call('create index', name, () =>
         this.#client.createIndex({
           collection_name: name,
           field_name: SPARSE_FIELD,
           index_type: 'SPARSE_INVERTED_INDEX',
           metric_type: 'BM25',
+          ...(bm25.k1 === undefined && bm25.b === undefined
+            ? {}
+            : {
+                params: {
+                  ...(bm25.k1 === undefined ? {} : { bm25_k1: bm25.k1 }),
+                  ...(bm25.b === undefined ? {} : { bm25_b: bm25.b }),
+                },
+              }),
         }),
       );
       checkStatus(sparseStatus, 'create index', { collection: name });

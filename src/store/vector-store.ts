@@ -36,9 +36,10 @@ export interface CollectionSpec {
   /**
    * Full-text search: Milvus' own BM25 function fills a sparse field ({@link SPARSE_FIELD}) from
    * this varchar field, which must be declared with `analyzer: true`. Needs
-   * `capabilities.fullTextSearch`.
+   * `capabilities.fullTextSearch`. `k1` (term frequency saturation) and `b` (length
+   * normalisation) are Milvus' BM25 index parameters; the server's defaults apply when absent.
    */
-  bm25?: { inputField: string };
+  bm25?: { inputField: string; k1?: number; b?: number };
   description?: string;
 }
 

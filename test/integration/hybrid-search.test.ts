@@ -59,7 +59,7 @@ describe('hybrid search on Milvus Lite', () => {
     assert.equal(stemmed[0]?.source, 'access.md');
     const plain = await openRag(path.join(folder, 'plain.db'));
     try {
-      plain.config.bm25Analyzer = 'none';
+      plain.config.bm25.analyzer = 'none';
       await plain.ingest(docs, { drop: true });
       assert.equal((await plain.store.describeCollection(plain.config.collection)).properties[PROPERTY.bm25Analyzer], 'none');
       assert.deepEqual(await plain.search('throttling', { mode: 'sparse', limit: 3 }), []);
@@ -89,6 +89,40 @@ describe('hybrid search on Milvus Lite', () => {
       );
     } finally {
       await seed.close();
+    }
+  });
+
+  test('BM25 k1 and b reach the index: scores follow the BM25 formula for each setting', async () => {
+    const texts = ['alpha beta', 'alpha gamma delta epsilon', 'zeta eta theta'];
+    const vectors = await rag.embedder.encodeDocuments(texts);
+    // BM25 of one query term: idf * tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl)), idf as Lucene.
+    const idf = Math.log(1 + (3 - 2 + 0.5) / (2 + 0.5));
+    const avgdl = (2 + 4 + 3) / 3;
+    for (const [k1, b] of [
+      [0.9, 0.4],
+      [1.5, 0.75],
+    ] as const) {
+      const name = `bm25_params_${String(k1).replace('.', '')}`;
+      await rag.store.createCollection({
+        name,
+        dimension: rag.embedder.dimension,
+        primaryKey: { type: 'varchar', maxLength: 64 },
+        fields: [{ name: 'bm25_text', type: 'varchar', maxLength: 1000, analyzer: true }],
+        bm25: { inputField: 'bm25_text', k1, b },
+      });
+      await rag.store.insert(
+        name,
+        texts.map((text, index) => ({ id: `r${index}`, vector: vectors[index]!, bm25_text: text })),
+      );
+      const [hits] = await rag.store.searchText(name, ['alpha'], { limit: 3, outputFields: ['bm25_text'] });
+      const expected = (dl: number) => (idf * (k1 + 1)) / (1 + k1 * (1 - b + (b * dl) / avgdl));
+      assert.deepEqual(
+        hits!.map((hit) => [hit.id, Number(hit.distance.toFixed(4))]),
+        [
+          ['r0', Number(expected(2).toFixed(4))],
+          ['r1', Number(expected(4).toFixed(4))],
+        ],
+      );
     }
   });
 
