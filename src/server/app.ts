@@ -11,6 +11,7 @@ import type { Context } from 'hono';
 import type { MilvusRag } from '../pipeline/rag.js';
 import { ApiError, errorResponse, type ErrorJson } from './http-errors.js';
 import { describeIssues, type RouteDeps } from './route-kit.js';
+import { registerEmbeddingsRoutes } from './routes/embeddings.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerOpenAIRoutes } from './routes/openai.js';
 import { registerSearchRoutes } from './routes/search.js';
@@ -113,6 +114,7 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   registerSearchRoutes(app, deps);
   const jobs = registerIngestRoutes(app, deps);
   registerOpenAIRoutes(app, deps);
+  registerEmbeddingsRoutes(app, deps);
 
   app.get('/openapi.json', (c) =>
     c.json(

@@ -218,3 +218,36 @@ export const ModelList = z
     data: z.array(z.object({ id: z.string(), object: z.literal('model'), created: z.number(), owned_by: z.string() })),
   })
   .openapi('ModelList');
+
+/** Texts one `/v1/embeddings` request may carry (OpenAI's own limit). */
+export const EMBEDDINGS_MAX_INPUTS = 2048;
+
+export const EmbeddingsRequest = z
+  .object({
+    input: z
+      .union([
+        z.string().min(1, 'must not be empty'),
+        z.array(z.string().min(1, 'must not be empty')).min(1, 'must hold at least one text').max(EMBEDDINGS_MAX_INPUTS),
+      ])
+      .openapi({ description: 'a text or a list of texts (token arrays are not accepted)' }),
+    model: z.string().optional().openapi({ description: 'the embedding model id of GET /v1/models; default: that model' }),
+    encoding_format: z.enum(['float', 'base64']).default('float'),
+    dimensions: z.number().int().positive().optional().openapi({ description: "must equal the model's dimension when given" }),
+    user: z.string().optional(),
+  })
+  .openapi('EmbeddingsRequest');
+
+export const EmbeddingsResponse = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(
+      z.object({
+        object: z.literal('embedding'),
+        index: z.number(),
+        embedding: z.union([z.array(z.number()), z.string()]).openapi({ description: 'floats, or base64 of little-endian float32' }),
+      }),
+    ),
+    model: z.string(),
+    usage: z.object({ prompt_tokens: z.number(), total_tokens: z.number() }),
+  })
+  .openapi('EmbeddingsResponse');

@@ -225,7 +225,7 @@ describe('HTTP API', () => {
     const models = (await (await app.request('/v1/models')).json()) as { data: Array<{ id: string }> };
     assert.deepEqual(
       models.data.map((model) => model.id),
-      ['milvus-rag'],
+      ['milvus-rag', rag.embedder.modelId],
     );
     const response = await post(app, '/v1/chat/completions', {
       model: 'milvus-rag',
@@ -296,6 +296,47 @@ describe('HTTP API', () => {
     assert.equal((await small.request('/v1/ingest', { method: 'POST', body: form })).status, 413);
   });
 
+  test('POST /v1/embeddings: OpenAI-compatible vectors of the served model, float or base64, clear 4xx', async () => {
+    const texts = [REFERENCE_QUESTION, 'Milvus stores data in object storage.'];
+    const expected = await rag.embedder.encodeDocuments(texts);
+    const response = await post(app, '/v1/embeddings', { input: texts, model: rag.embedder.modelId });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as {
+      object: string;
+      model: string;
+      data: Array<{ object: string; index: number; embedding: number[] }>;
+      usage: { prompt_tokens: number; total_tokens: number };
+    };
+    assert.equal(body.object, 'list');
+    assert.equal(body.model, rag.embedder.modelId);
+    assert.deepEqual(
+      body.data.map((item) => [item.object, item.index, item.embedding.length]),
+      [
+        ['embedding', 0, rag.embedder.dimension],
+        ['embedding', 1, rag.embedder.dimension],
+      ],
+    );
+    body.data.forEach((item, index) => assert.deepEqual(Float32Array.from(item.embedding), expected[index]));
+    assert.ok(body.usage.prompt_tokens > 10 && body.usage.total_tokens === body.usage.prompt_tokens);
+
+    const encoded = (await (await post(app, '/v1/embeddings', { input: texts[0], encoding_format: 'base64' })).json()) as {
+      data: Array<{ embedding: string }>;
+    };
+    const bytes = Buffer.from(encoded.data[0]!.embedding, 'base64');
+    assert.deepEqual(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4), expected[0]);
+
+    const wrongModel = await post(app, '/v1/embeddings', { input: 'x', model: 'text-embedding-3-small' });
+    assert.equal(wrongModel.status, 404);
+    assert.match(((await wrongModel.json()) as { error: { message: string } }).error.message, new RegExp(`use "${rag.embedder.modelId}"`));
+    const wrongDimensions = await post(app, '/v1/embeddings', { input: 'x', dimensions: 1536 });
+    assert.equal(wrongDimensions.status, 400);
+    const empty = await post(app, '/v1/embeddings', { input: [] });
+    assert.equal(empty.status, 400);
+    assert.match(((await empty.json()) as { error: { message: string } }).error.message, /^input/);
+    const tokens = await post(app, '/v1/embeddings', { input: [[1, 2, 3]] });
+    assert.equal(tokens.status, 400);
+  });
+
   test('with an API key: 401 without it or with a wrong one, 200 with it; /health stays open', async () => {
     const { app: locked } = createServerApp(rag, options({ apiKey: API_KEY }));
     const none = await post(locked, '/v1/search', { query: 'x' });
@@ -306,6 +347,7 @@ describe('HTTP API', () => {
     assert.equal((await post(locked, '/v1/search', { query: 'x' }, { Authorization: `Basic ${API_KEY}` })).status, 400);
     assert.equal((await locked.request('/openapi.json')).status, 401);
     assert.equal((await locked.request('/v1/models')).status, 401);
+    assert.equal((await post(locked, '/v1/embeddings', { input: 'x' })).status, 401);
     assert.equal((await post(locked, '/v1/search', { query: 'x' }, { Authorization: `Bearer ${API_KEY}` })).status, 200);
     const health = (await (await locked.request('/health')).json()) as { auth: boolean };
     assert.equal(health.auth, true);

@@ -1,5 +1,6 @@
 /**
  * OpenAI-compatible routes: `GET /v1/models` and `POST /v1/chat/completions` (streaming or not),
+ * (`POST /v1/embeddings` is in `routes/embeddings.ts`)
  * with the sources and citations beside the answer.
  * @module server/routes/openai
  */
@@ -22,11 +23,17 @@ export function registerOpenAIRoutes(app: ServerApp, { rag, logError }: RouteDep
     createRoute({
       method: 'get',
       path: '/v1/models',
-      summary: 'OpenAI-compatible: the one model, the RAG',
+      summary: 'OpenAI-compatible: the RAG (for chat completions) and the embedding model (for embeddings)',
       responses: { 200: json(ModelList, 'models'), 401: errors[401] },
     }),
     (c) =>
-      c.json({ object: 'list' as const, data: [{ id: RAG_MODEL_ID, object: 'model' as const, created: 0, owned_by: 'milvus-rag' }] }, 200),
+      c.json(
+        {
+          object: 'list' as const,
+          data: [RAG_MODEL_ID, rag.embedder.modelId].map((id) => ({ id, object: 'model' as const, created: 0, owned_by: 'milvus-rag' })),
+        },
+        200,
+      ),
   );
 
   app.openapi(
