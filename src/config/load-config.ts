@@ -34,6 +34,9 @@ export function configFromEnv(env: Record<string, string | undefined>): Layer {
     collection: value('MILVUS_RAG_COLLECTION'),
     python: value('MILVUS_RAG_PYTHON'),
     embedding: prune({
+      provider: value('MILVUS_RAG_EMBEDDING_PROVIDER'),
+      baseURL: value('MILVUS_RAG_EMBEDDING_BASE_URL'),
+      apiKey: value('MILVUS_RAG_EMBEDDING_API_KEY'),
       model: value('MILVUS_RAG_MODEL'),
       modelPath: value('MILVUS_RAG_MODEL_PATH'),
       modelFile: value('MILVUS_RAG_MODEL_FILE'),

@@ -41,7 +41,23 @@ export const configSchema = z
       .default({ analyzer: 'english', k1: 0.9, b: 0.4 }),
     embedding: z
       .object({
-        /** A preset name. Env: MILVUS_RAG_MODEL. */
+        /**
+         * `local` (an ONNX model on this CPU), `openai` (any OpenAI-compatible `/v1/embeddings`:
+         * OpenAI, vLLM, Ollama, LM Studio, TEI, a milvus-rag `serve`) or `tei` (TEI's `/embed`).
+         * Env: MILVUS_RAG_EMBEDDING_PROVIDER.
+         */
+        provider: z.enum(['local', 'openai', 'tei']).default('local'),
+        /** The endpoint of `openai` (e.g. `http://localhost:8080/v1`) or `tei`. Env: MILVUS_RAG_EMBEDDING_BASE_URL. */
+        baseURL: z.string().url().optional(),
+        /** Bearer key of the endpoint. Env: MILVUS_RAG_EMBEDDING_API_KEY. */
+        apiKey: z.string().optional(),
+        /** Vector length to ask the endpoint for (OpenAI's `dimensions`); checked on every reply. */
+        dimensions: z.number().int().positive().max(65_536).optional(),
+        /** Requests in flight at once to the endpoint. */
+        concurrency: z.number().int().positive().max(64).default(4),
+        /** Per request to the endpoint. */
+        timeoutMs: z.number().int().positive().default(60_000),
+        /** A preset name (local), or the endpoint's model name (openai). Env: MILVUS_RAG_MODEL. */
         model: z.string().default('paraphrase-albert-small-v2'),
         /** A local model folder (no download). Env: MILVUS_RAG_MODEL_PATH. */
         modelPath: z.string().optional(),
@@ -61,11 +77,12 @@ export const configSchema = z
          * `tokenizer` (model_max_length, as pymilvus' ONNX embedder). Presets set their own.
          */
         truncation: z.enum(['sentence-transformers', 'tokenizer']).optional(),
-        batchSize: z.number().int().positive().max(1024).default(8),
+        /** Texts per model call: default 8 for a local model, 64 per request to an endpoint. */
+        batchSize: z.number().int().positive().max(2048).optional(),
         threads: z.number().int().positive().optional(),
       })
       .strict()
-      .default({ model: 'paraphrase-albert-small-v2', batchSize: 8 }),
+      .default({ provider: 'local', concurrency: 4, timeoutMs: 60_000, model: 'paraphrase-albert-small-v2' }),
     llm: z
       .object({
         /**

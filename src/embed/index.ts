@@ -1,5 +1,6 @@
 /**
- * Embed: turns texts into vectors with a local ONNX model on the CPU.
+ * Embed: turns texts into vectors with a local ONNX model on the CPU, or through an embedding
+ * endpoint (OpenAI-compatible or TEI).
  * @module embed
  */
 import { DEFAULT_MODEL, type DownloadModelOptions, downloadModel, MODEL_PRESETS } from './model-files.js';
@@ -15,6 +16,7 @@ export {
   type ModelPreset,
 } from './model-files.js';
 export { type MaxLengthSource, OnnxEmbedder, type OnnxEmbedderOptions } from './onnx-embedder.js';
+export { RemoteEmbedder, type RemoteEmbedderOptions, type RemoteEmbeddingProvider } from './remote-embedder.js';
 
 /** Options of {@link createOnnxEmbedder}. */
 export interface CreateOnnxEmbedderOptions extends DownloadModelOptions {

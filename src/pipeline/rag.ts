@@ -2,6 +2,7 @@ import { inferProvider, PROVIDER_PRESETS, type ProviderPreset } from '../config/
 import type { Config } from '../config/schema.js';
 import type { Embedder } from '../embed/embedder.js';
 import { createOnnxEmbedder } from '../embed/index.js';
+import { RemoteEmbedder } from '../embed/remote-embedder.js';
 import type { RecordFields } from '../load/record-source.js';
 import { ConfigError, redactUrl } from '../errors.js';
 import type { ChatModel } from '../generate/chat-model.js';
@@ -152,18 +153,30 @@ export class MilvusRag {
     const chat = await openChatModel(config.llm, hooks.onLlmDownload ? { onDownloadProgress: hooks.onLlmDownload } : {});
     let embedder: Embedder;
     try {
-      embedder = await createOnnxEmbedder({
-        model: embedding.model,
-        batchSize: embedding.batchSize,
-        ...(embedding.modelPath === undefined ? {} : { modelPath: embedding.modelPath }),
-        ...(embedding.modelFile === undefined ? {} : { modelFile: embedding.modelFile }),
-        ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),
-        ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),
-        ...(embedding.hubToken === undefined ? {} : { hubToken: embedding.hubToken }),
-        ...(embedding.threads === undefined ? {} : { threads: embedding.threads }),
-        ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
-        ...(hooks.onModelDownload ? { onFile: hooks.onModelDownload } : {}),
-      });
+      embedder =
+        embedding.provider === 'local'
+          ? await createOnnxEmbedder({
+              model: embedding.model,
+              batchSize: embedding.batchSize ?? 8,
+              ...(embedding.modelPath === undefined ? {} : { modelPath: embedding.modelPath }),
+              ...(embedding.modelFile === undefined ? {} : { modelFile: embedding.modelFile }),
+              ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),
+              ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),
+              ...(embedding.hubToken === undefined ? {} : { hubToken: embedding.hubToken }),
+              ...(embedding.threads === undefined ? {} : { threads: embedding.threads }),
+              ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
+              ...(hooks.onModelDownload ? { onFile: hooks.onModelDownload } : {}),
+            })
+          : await RemoteEmbedder.create({
+              provider: embedding.provider,
+              baseURL: requireBaseUrl(embedding.baseURL, embedding.provider),
+              model: embedding.model,
+              concurrency: embedding.concurrency,
+              timeoutMs: embedding.timeoutMs,
+              ...(embedding.batchSize === undefined ? {} : { batchSize: embedding.batchSize }),
+              ...(embedding.apiKey === undefined ? {} : { apiKey: embedding.apiKey }),
+              ...(embedding.dimensions === undefined ? {} : { dimensions: embedding.dimensions }),
+            });
     } catch (error) {
       await chat?.close?.();
       throw error;
@@ -205,7 +218,7 @@ export class MilvusRag {
       embedder: this.embedder,
       splitter: this.createSplitter(),
       collection: this.config.collection,
-      batchSize: Math.max(this.config.embedding.batchSize, 64),
+      batchSize: Math.max(this.config.embedding.batchSize ?? 8, 64),
       bm25: this.config.bm25,
       ...options,
     });
@@ -311,4 +324,14 @@ export class MilvusRag {
   async close(): Promise<void> {
     await Promise.allSettled([this.store.close(), this.embedder.close(), this.chat?.close?.()]);
   }
+}
+
+/** The endpoint of a remote embedding provider, which has no default. */
+function requireBaseUrl(baseURL: string | undefined, provider: string): string {
+  if (baseURL !== undefined) return baseURL;
+  throw new ConfigError(
+    'config.embedding',
+    `embedding.baseURL: the ${provider} embedding provider needs an endpoint (MILVUS_RAG_EMBEDDING_BASE_URL, e.g. http://localhost:8080/v1)`,
+    { context: { field: 'embedding.baseURL' } },
+  );
 }

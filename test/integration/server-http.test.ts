@@ -4,7 +4,11 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
+import { EmbeddingError } from '../../src/errors.js';
+import { ingest } from '../../src/pipeline/ingest.js';
 import { MilvusRag } from '../../src/pipeline/rag.js';
+import { Retriever } from '../../src/retrieve/retriever.js';
+import { MarkdownSplitter } from '../../src/split/markdown-splitter.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { FAQ_DIR, REFERENCE_QUESTION, ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { runCli } from '../helpers/cli.js';
@@ -44,7 +48,7 @@ describe('milvus-rag serve on a socket', () => {
     const models = await client.models.list();
     assert.deepEqual(
       models.data.map((model) => model.id),
-      ['milvus-rag'],
+      ['milvus-rag', rag.embedder.modelId],
     );
     const stream = await client.chat.completions.create({
       model: 'milvus-rag',
@@ -74,6 +78,69 @@ describe('milvus-rag serve on a socket', () => {
     assert.equal(sources.length, 3);
     assert.equal(sources[0]!.source, 'product_faq.md');
     assert.ok(usage && usage.completion_tokens > 0);
+  });
+
+  test('another milvus-rag embeds through this one (provider openai at /v1/embeddings): same top 3 as local embedding', async () => {
+    const remote = await MilvusRag.open(
+      await loadConfig({
+        cwd: ROOT,
+        env: {
+          MILVUS_RAG_EMBEDDING_PROVIDER: 'openai',
+          MILVUS_RAG_EMBEDDING_BASE_URL: `${server.url}/v1`,
+          MILVUS_RAG_EMBEDDING_API_KEY: API_KEY,
+          MILVUS_RAG_MODEL: rag.embedder.modelId,
+        },
+        flags: { uri: path.join(folder, 'remote.db') },
+      }),
+    );
+    try {
+      assert.equal(remote.embedder.modelId, rag.embedder.modelId);
+      assert.equal(remote.embedder.dimension, rag.embedder.dimension);
+      // Both sides chunk alike (a remote model has no local tokenizer: 4 characters a token), so
+      // the only difference is where the vectors are computed.
+      const splitter = new MarkdownSplitter({ chunkSize: 256, chunkOverlap: 32 });
+      const local = new Retriever({ embedder: rag.embedder, store: rag.store, collection: 'local_embedding' });
+      const viaServer = new Retriever({ embedder: remote.embedder, store: remote.store, collection: 'remote_embedding' });
+      for (const side of [local, viaServer]) {
+        const result = await ingest({ source: FAQ_DIR, splitter, drop: true, ...side });
+        assert.equal(result.rows, 65);
+      }
+      for (const mode of ['dense', 'hybrid'] as const) {
+        const expected = await local.retrieve(REFERENCE_QUESTION, { mode });
+        assert.equal(expected.length, 3);
+        assert.deepEqual(
+          (await viaServer.retrieve(REFERENCE_QUESTION, { mode })).map((hit) => hit.id),
+          expected.map((hit) => hit.id),
+          mode,
+        );
+      }
+    } finally {
+      await remote.close();
+    }
+    await assert.rejects(
+      MilvusRag.open(
+        await loadConfig({
+          cwd: ROOT,
+          env: {},
+          flags: {
+            uri: path.join(folder, 'remote.db'),
+            embedding: {
+              provider: 'openai',
+              baseURL: `${server.url}/v1`,
+              apiKey: 'wrong-key-0123456789abcdef',
+              model: rag.embedder.modelId,
+            },
+          },
+        }),
+      ),
+      (error: unknown) => {
+        assert.ok(error instanceof EmbeddingError);
+        assert.equal(error.code, 'embed.unauthorized');
+        assert.match(error.message, /embedding endpoint http:\/\/127\.0\.0\.1:\d+\/v1\/embeddings refused the request \(HTTP 401/);
+        assert.ok(!error.message.includes('wrong-key'), 'the key is not in the message');
+        return true;
+      },
+    );
   });
 
   test('the openai client gets a 401 without the key', async () => {
