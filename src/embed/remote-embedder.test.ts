@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import { after, describe, test } from 'node:test';
 import { type RecordedRequest, startFakeOpenAI } from '../../test/helpers/fake-openai.js';
 import { EmbeddingError } from '../errors.js';
@@ -13,7 +14,7 @@ after(() => Promise.all(stubs.map((stub) => stub.close())));
 const vectorOf = (text: string) => [text.length, text.charCodeAt(0) % 7, 1];
 const inputsOf = (request: RecordedRequest) => (request.body as { input: string[] }).input;
 
-function reply(response: import('node:http').ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+function reply(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
 
