@@ -6,7 +6,9 @@ import { ConfigError } from '../../errors.js';
 import { evaluate, readEvalCases } from '../../pipeline/evaluate.js';
 import { evaluateBeir, readBeirSet } from '../../pipeline/evaluate-beir.js';
 import { combineFilters, sourceFilter } from '../../retrieve/filters.js';
+import type { MilvusRag } from '../../pipeline/rag.js';
 import type { SearchMode } from '../../retrieve/retriever.js';
+import type { RetrievedChunk } from '../../types.js';
 import { type GlobalOptions, modeOption, positiveInteger } from '../options.js';
 import { notice, once, round } from '../output.js';
 import { type CliContext, withReadOnlyRag } from '../session.js';
@@ -56,19 +58,7 @@ export function registerEval({ program, config }: CliContext): void {
         // The mode searches really run in (`auto` resolved), for the report.
         const report = await withReadOnlyRag(resolved, quiet, async (rag, signal) => {
           const mode = await rag.retriever.resolveMode(resolved.search.mode, say);
-          return evaluate(
-            cases,
-            (question, limit) =>
-              rag.search(question, {
-                limit,
-                mode,
-                ...(filter ? { filter } : {}),
-                ...(options.rerank ? { rerank: true } : {}),
-                onNotice: say,
-                signal,
-              }),
-            { k: options.k, mode },
-          );
+          return evaluate(cases, searcher(rag, { mode, filter, rerank: options.rerank, say, signal }), { k: options.k, mode });
         });
         const recall = Object.fromEntries(Object.entries(report.recallAtK).map(([k, value]) => [k, round(value)]));
         if (options.json) {
@@ -110,19 +100,7 @@ export function registerEval({ program, config }: CliContext): void {
     const say = once(notice);
     const report = await withReadOnlyRag(resolved, options.quiet, async (rag, signal) => {
       const mode = await rag.retriever.resolveMode(resolved.search.mode, say);
-      return evaluateBeir(
-        set,
-        (query, limit) =>
-          rag.search(query, {
-            limit,
-            mode,
-            ...(filter ? { filter } : {}),
-            ...(options.rerank ? { rerank: true } : {}),
-            onNotice: say,
-            signal,
-          }),
-        { split: options.split, mode },
-      );
+      return evaluateBeir(set, searcher(rag, { mode, filter, rerank: options.rerank, say, signal }), { split: options.split, mode });
     });
     if (options.json) {
       const json = {
@@ -149,4 +127,20 @@ export function registerEval({ program, config }: CliContext): void {
     process.stdout.write(`MAP@100     ${report.mapAt100.toFixed(3)}\n`);
     process.stdout.write(`latency     p50 ${report.latencyMs.p50.toFixed(1)} ms, p95 ${report.latencyMs.p95.toFixed(1)} ms\n`);
   }
+}
+
+/** The search each evaluated question runs: in one resolved mode, with the command's filter and reranking. */
+function searcher(
+  rag: MilvusRag,
+  options: {
+    mode: SearchMode;
+    filter: string | undefined;
+    rerank: boolean | undefined;
+    say: (message: string) => void;
+    signal: AbortSignal;
+  },
+): (query: string, limit: number) => Promise<RetrievedChunk[]> {
+  const { mode, filter, rerank, say, signal } = options;
+  return (query, limit) =>
+    rag.search(query, { limit, mode, ...(filter ? { filter } : {}), ...(rerank ? { rerank: true } : {}), onNotice: say, signal });
 }
