@@ -8,6 +8,7 @@ import type { Splitter } from '../split/splitter.js';
 import type { RecordFields } from '../load/record-source.js';
 import type { SourceEntry } from '../load/source-types.js';
 import { analyzeForBm25, type Bm25Analyzer } from '../store/bm25-analyzer.js';
+import { PROPERTY } from '../store/collection-properties.js';
 import type { InsertRow, ScalarFieldSpec, VectorStore } from '../store/vector-store.js';
 import type { Chunk } from '../types.js';
 
@@ -42,16 +43,7 @@ export const CHUNK_FIELDS: readonly ScalarFieldSpec[] = [
  */
 export const BM25_TEXT_FIELD: ScalarFieldSpec = { name: 'bm25_text', type: 'varchar', maxLength: TEXT_MAX_BYTES, analyzer: true };
 
-/** Property keys stored on the collection. */
-export const PROPERTY = {
-  schema: 'milvus_rag.schema',
-  model: 'milvus_rag.model',
-  dimension: 'milvus_rag.dimension',
-  /** How `bm25_text` was analysed ({@link Bm25Analyzer}); queries are analysed the same way. */
-  bm25Analyzer: 'milvus_rag.bm25_analyzer',
-  /** The splitter of the ingest that created the collection; `auto` search keeps seed collections dense. */
-  splitter: 'milvus_rag.splitter',
-} as const;
+export { PROPERTY } from '../store/collection-properties.js';
 
 /**
  * The primary key of a chunk: the same source, position and text always give the same id, so

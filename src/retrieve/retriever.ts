@@ -1,5 +1,6 @@
 import type { Embedder } from '../embed/embedder.js';
 import { analyzeForBm25, BM25_ANALYZERS, type Bm25Analyzer } from '../store/bm25-analyzer.js';
+import { PROPERTY } from '../store/collection-properties.js';
 import { type SearchHit, SPARSE_FIELD, type VectorStore } from '../store/vector-store.js';
 import type { RetrievedChunk } from '../types.js';
 import { type Fusion, fuseHits } from './fusion.js';
@@ -40,10 +41,6 @@ export interface RetrieveOptions {
 const OUTPUT_FIELDS = ['text', 'source', 'headings', 'metadata'];
 /** Default hits per list that hybrid search merges (docs/retrieval-tuning.md). */
 export const HYBRID_CANDIDATES = 100;
-/** The collection property naming how BM25 text was analysed (set by ingest). */
-const ANALYZER_PROPERTY = 'milvus_rag.bm25_analyzer';
-/** The collection property naming the splitter of the ingest that made it. */
-const SPLITTER_PROPERTY = 'milvus_rag.splitter';
 
 /** Finds the chunks closest to a question: embeds it, then searches the collection. */
 export class Retriever {
@@ -153,9 +150,9 @@ export class Retriever {
     if (!info.fields.includes(SPARSE_FIELD)) {
       return `collection "${this.collection}" has no BM25 field (it was made by an older milvus-rag); re-ingest with --drop to add one`;
     }
-    if (info.properties[SPLITTER_PROPERTY] === 'seed') this.#seed.add(this.collection);
+    if (info.properties[PROPERTY.splitter] === 'seed') this.#seed.add(this.collection);
     // Collections of layout 1 index `text` as it is; later ones say how they were analysed.
-    const analyzer = info.properties[ANALYZER_PROPERTY] as Bm25Analyzer | undefined;
+    const analyzer = info.properties[PROPERTY.bm25Analyzer] as Bm25Analyzer | undefined;
     this.#analyzers.set(this.collection, analyzer !== undefined && BM25_ANALYZERS.includes(analyzer) ? analyzer : 'none');
     return undefined;
   }
