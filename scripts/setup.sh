@@ -56,7 +56,9 @@ if [ "$want_test" = 1 ]; then
     "${PIP[@]}" -r python/requirements-test.txt
   fi
   model_dir=.cache/models/all-MiniLM-L6-v2
-  if [ ! -f "$model_dir/model.onnx" ] || [ ! -f "$model_dir/reference-embeddings.json" ]; then
+  # export-info.json marks the current export (2: eager attention); older exports are redone.
+  if [ ! -f "$model_dir/model.onnx" ] || [ ! -f "$model_dir/reference-embeddings.json" ] ||
+    ! grep -q '"export": 2' "$model_dir/export-info.json" 2>/dev/null; then
     log "export all-MiniLM-L6-v2 to ONNX ($model_dir)"
     .venv/bin/python python/export_minilm_onnx.py "$model_dir" >/dev/null
   fi

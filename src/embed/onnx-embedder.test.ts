@@ -59,6 +59,24 @@ describe('OnnxEmbedder (real all-MiniLM-L6-v2 ONNX model on the CPU)', () => {
     }
   });
 
+  test('repeated texts get equal vectors in their places, each in its own array', async () => {
+    const texts = ['Output', 'where does Milvus store data?', 'Output', '{', 'Output'];
+    const embedder = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH, batchSize: 2 });
+    try {
+      const vectors = await embedder.encodeDocuments(texts);
+      const [alone] = await embedder.encodeDocuments(['{']);
+      assert.equal(vectors.length, texts.length);
+      assert.deepEqual([...vectors[0]!], [...vectors[2]!]);
+      assert.deepEqual([...vectors[0]!], [...vectors[4]!]);
+      assert.deepEqual([...vectors[3]!], [...alone!]);
+      assert.ok(cosine(vectors[0]!, vectors[1]!) < 0.9, 'different texts stay different');
+      vectors[0]![0] = 42;
+      assert.notEqual(vectors[2]![0], 42, 'a caller may change one vector without changing its twins');
+    } finally {
+      await embedder.close();
+    }
+  });
+
   test('truncates the text, not the special tokens, at maxLength', async () => {
     const embedder = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH, maxLength: 16 });
     try {

@@ -190,19 +190,28 @@ export class OnnxEmbedder implements Embedder {
   }
 
   async #encode(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]> {
-    const encoded = texts.map((text) => this.tokenize(text));
+    // Identical texts are embedded once: a docs tree repeats many small chunks (the Milvus docs
+    // split on "# " hold 4,894 chunks but 3,857 distinct texts). Each copy gets its own array.
+    const distinct = [...new Set(texts)];
+    const encoded = distinct.map((text) => this.tokenize(text));
     // Sort by length so each batch pads to a similar length; results go back in input order.
     const order = encoded.map((_, index) => index).sort((a, b) => encoded[a]!.ids.length - encoded[b]!.ids.length);
-    const results = new Array<Float32Array>(texts.length);
+    const byText = new Map<string, Float32Array>();
     for (let start = 0; start < order.length; start += this.maxBatchSize) {
       options?.signal?.throwIfAborted();
       const indexes = order.slice(start, start + this.maxBatchSize);
       const vectors = await this.#runEncoded(indexes.map((index) => encoded[index]!));
       indexes.forEach((index, position) => {
-        results[index] = vectors[position]!;
+        byText.set(distinct[index]!, vectors[position]!);
       });
     }
-    return results;
+    const given = new Set<string>();
+    return texts.map((text) => {
+      const vector = byText.get(text)!;
+      if (given.has(text)) return vector.slice();
+      given.add(text);
+      return vector;
+    });
   }
 
   #run(texts: readonly string[]): Promise<Float32Array[]> {
