@@ -76,9 +76,9 @@ def main() -> int:
         )
 
     # A derived copy (int8) of an older export is stale now.
-    stale = os.path.join(out_dir, "model_quantized.onnx")
-    if os.path.exists(stale):
-        os.remove(stale)
+    for stale in ("model_quantized.onnx", "quantize-info.json"):
+        if os.path.exists(os.path.join(out_dir, stale)):
+            os.remove(os.path.join(out_dir, stale))
     with open(os.path.join(out_dir, "export-info.json"), "w", encoding="utf-8") as handle:
         json.dump({"export": 2, "attention": "eager", "opset": 17}, handle)
 

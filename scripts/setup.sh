@@ -62,7 +62,7 @@ if [ "$want_test" = 1 ]; then
     log "export all-MiniLM-L6-v2 to ONNX ($model_dir)"
     .venv/bin/python python/export_minilm_onnx.py "$model_dir" >/dev/null
   fi
-  if [ ! -f "$model_dir/model_quantized.onnx" ]; then
+  if [ ! -f "$model_dir/model_quantized.onnx" ] || [ ! -f "$model_dir/quantize-info.json" ]; then
     log "int8 copy of the test model ($model_dir/model_quantized.onnx)"
     .venv/bin/python python/quantize_onnx.py "$model_dir" >/dev/null
   fi

@@ -83,6 +83,20 @@ export const configSchema = z
       })
       .strict()
       .default({ provider: 'local', concurrency: 4, timeoutMs: 60_000, model: 'paraphrase-albert-small-v2' }),
+    /**
+     * Concurrent work merged into shared calls: embeddings (a server's searches, asks and
+     * /v1/embeddings requests) into one model call of up to `maxItems` texts, and searches with
+     * the same options into one Milvus call of up to `maxItems` queries. A lone call never waits;
+     * `windowMs` > 0 also waits that long for company. `enabled: false` runs each call on its own.
+     */
+    batching: z
+      .object({
+        enabled: z.boolean().default(true),
+        maxItems: z.number().int().positive().max(2048).default(64),
+        windowMs: z.number().min(0).max(1000).default(0),
+      })
+      .strict()
+      .default({ enabled: true, maxItems: 64, windowMs: 0 }),
     llm: z
       .object({
         /**

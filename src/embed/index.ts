@@ -6,6 +6,7 @@
 import { DEFAULT_MODEL, type DownloadModelOptions, downloadModel, MODEL_PRESETS } from './model-files.js';
 import { type MaxLengthSource, OnnxEmbedder } from './onnx-embedder.js';
 
+export { BatchingEmbedder, type BatchingEmbedderOptions } from './batching-embedder.js';
 export type { Embedder, EmbedOptions } from './embedder.js';
 export {
   DEFAULT_MODEL,

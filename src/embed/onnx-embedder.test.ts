@@ -98,10 +98,10 @@ describe('OnnxEmbedder (real all-MiniLM-L6-v2 ONNX model on the CPU)', () => {
       const vectors = await quantized.encodeDocuments(reference.texts);
       vectors.forEach((vector, index) => {
         assert.ok(Math.abs(cosine(vector, vector) - 1) < 1e-4, 'unit length');
-        // int8 weights move each vector: cosines to fp32 were 0.89-0.97 on these texts (the long,
-        // truncated one lowest). Far above unrelated vectors, and retrieval on the dev set held.
+        // int8 weights move each vector: per-channel int8 MatMuls (python/quantize_onnx.py) gave
+        // cosines >= 0.99 to fp32 on SciFact abstracts (bench:embed); per-tensor gave 0.89-0.97.
         const similarity = cosine(vector, reference.embeddings[index]!);
-        assert.ok(similarity > 0.85, `text ${index}: cosine ${similarity.toFixed(4)} to the fp32 (PyTorch) vector`);
+        assert.ok(similarity > 0.98, `text ${index}: cosine ${similarity.toFixed(4)} to the fp32 (PyTorch) vector`);
       });
       await assert.rejects(
         OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH, modelFile: 'model_fp16.onnx' }),

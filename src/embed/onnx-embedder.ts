@@ -15,7 +15,8 @@ export interface OnnxEmbedderOptions {
   modelPath: string;
   /**
    * The ONNX file in the folder (or its `onnx/` subfolder), e.g. `model_quantized.onnx`, an int8
-   * export that embeds about 1.8x faster on a CPU (measured). Default: `model.onnx`.
+   * export that embeds about 1.3x faster on a CPU, with vectors at cosine >= 0.99 to fp32
+   * (`npm run bench:embed`). Default: `model.onnx`.
    */
   modelFile?: string;
   /**

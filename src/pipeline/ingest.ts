@@ -214,6 +214,12 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   // Chunks are embedded and written in batches that may span files (a record file is thousands
   // of one-chunk documents). A file is finished, its stale chunks deleted, only once all its new
   // chunks are stored, in file order.
+  //
+  // The stages overlap: while one batch is embedded (on ONNX Runtime's threads or a remote
+  // endpoint), the next files are read and split and the previous batch is written. One embed
+  // call is in flight at a time, and writes and file completions run one after another in order
+  // on `writing`. A failed write stops the writes after it, so nothing is deleted for a file
+  // whose new chunks did not all land.
   const open: PendingFile[] = [];
   const queue: Array<{ file: PendingFile; chunk: Chunk }> = [];
   const finishFile = async (file: PendingFile) => {
@@ -228,77 +234,110 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   const finishWritten = async () => {
     while (open.length > 0 && open[0]!.written === open[0]!.chunks.length) await finishFile(open.shift()!);
   };
+  // Rejections are kept on the promise and thrown where it is awaited, not reported as unhandled.
+  const settled = <T>(promise: Promise<T>): Promise<T> => {
+    promise.catch(() => undefined);
+    return promise;
+  };
+  let embedding: Promise<void> = Promise.resolve();
+  let writing: Promise<void> = Promise.resolve();
+  let writesQueued = 0;
+  const write = (batch: Array<{ file: PendingFile; chunk: Chunk }>, vectors: Float32Array[]) => {
+    const rows: InsertRow[] = batch.map(({ file, chunk }, index) => {
+      const id = chunkId(file.source, chunk.position, chunk.text);
+      file.newIds.add(id);
+      return {
+        ...(analyzer === undefined
+          ? {}
+          : { bm25_text: truncateBytes(analyzeForBm25(chunk.indexText ?? chunk.text, analyzer), TEXT_MAX_BYTES) }),
+        id,
+        vector: vectors[index]!,
+        text: chunk.text,
+        source: file.source,
+        headings: truncateBytes(chunk.headings.join(' > '), HEADINGS_MAX_BYTES),
+        position: chunk.position,
+        file_hash: file.fileHash,
+        file_chunks: file.chunks.length,
+        metadata: chunk.metadata,
+      };
+    });
+    writesQueued += 1;
+    writing = settled(
+      writing.then(async () => {
+        await store.upsert(collection, rows);
+        writesQueued -= 1;
+        result.chunks += rows.length;
+        for (const { file } of batch) file.written += 1;
+        await finishWritten();
+      }),
+    );
+  };
   const drain = async (all: boolean) => {
-    await finishWritten();
+    writing = settled(writing.then(finishWritten));
     while (queue.length >= batchSize || (all && queue.length > 0)) {
       signal?.throwIfAborted();
+      await embedding;
+      // At most one batch waits for its write: the model never runs far ahead of the store.
+      if (writesQueued > 1) await writing;
       const batch = queue.splice(0, batchSize);
-      const vectors = await embedder.encodeDocuments(
-        batch.map(({ chunk }) => chunk.indexText ?? chunk.text),
-        signal ? { signal } : {},
+      embedding = settled(
+        embedder
+          .encodeDocuments(
+            batch.map(({ chunk }) => chunk.indexText ?? chunk.text),
+            signal ? { signal } : {},
+          )
+          .then((vectors) => write(batch, vectors)),
       );
-      const rows: InsertRow[] = batch.map(({ file, chunk }, index) => {
-        const id = chunkId(file.source, chunk.position, chunk.text);
-        file.newIds.add(id);
-        return {
-          ...(analyzer === undefined
-            ? {}
-            : { bm25_text: truncateBytes(analyzeForBm25(chunk.indexText ?? chunk.text, analyzer), TEXT_MAX_BYTES) }),
-          id,
-          vector: vectors[index]!,
-          text: chunk.text,
-          source: file.source,
-          headings: truncateBytes(chunk.headings.join(' > '), HEADINGS_MAX_BYTES),
-          position: chunk.position,
-          file_hash: file.fileHash,
-          file_chunks: file.chunks.length,
-          metadata: chunk.metadata,
-        };
-      });
-      await store.upsert(collection, rows);
-      result.chunks += rows.length;
-      for (const { file } of batch) file.written += 1;
-      await finishWritten();
+    }
+    if (all) {
+      await embedding;
+      await writing;
     }
   };
 
-  for (const file of files) {
-    signal?.throwIfAborted();
-    const { source } = file;
-    const previous = stored.get(source);
-    let chunks: Chunk[];
-    let fileHash: string;
-    try {
-      const document = await readDocument(file, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
-      seen.add(source);
-      const hash = createHash('sha256').update(document.text);
-      if (document.fingerprint !== undefined) hash.update('\0').update(document.fingerprint);
-      fileHash = hash.digest('hex');
-      if (previous && previous.hashes.size === 1 && previous.hashes.has(fileHash) && previous.ids.length === previous.expected) {
-        result.skipped += 1;
+  try {
+    for (const file of files) {
+      signal?.throwIfAborted();
+      const { source } = file;
+      const previous = stored.get(source);
+      let chunks: Chunk[];
+      let fileHash: string;
+      try {
+        const document = await readDocument(file, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
+        seen.add(source);
+        const hash = createHash('sha256').update(document.text);
+        if (document.fingerprint !== undefined) hash.update('\0').update(document.fingerprint);
+        fileHash = hash.digest('hex');
+        if (previous && previous.hashes.size === 1 && previous.hashes.has(fileHash) && previous.ids.length === previous.expected) {
+          result.skipped += 1;
+          options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
+          continue;
+        }
+        chunks = splitDocument(options.splitter, document);
+        checkChunkSizes(chunks, file.location);
+      } catch (error) {
+        // --strict: the first bad file or record ends the run; the files before it are stored.
+        if (!(error instanceof LoadError)) throw error;
+        if (options.strict) {
+          await drain(true);
+          throw error;
+        }
+        result.failed.push({ file: file.location, error: error.message });
+        failedSources.add(source);
         options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
         continue;
       }
-      chunks = splitDocument(options.splitter, document);
-      checkChunkSizes(chunks, file.location);
-    } catch (error) {
-      // --strict: the first bad file or record ends the run; the files before it are stored.
-      if (!(error instanceof LoadError)) throw error;
-      if (options.strict) {
-        await drain(true);
-        throw error;
-      }
-      result.failed.push({ file: file.location, error: error.message });
-      failedSources.add(source);
-      options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
-      continue;
-    }
 
-    open.push({ source, previous, fileHash, chunks, written: 0, newIds: new Set() });
-    for (const chunk of chunks) queue.push({ file: open[open.length - 1]!, chunk });
-    await drain(false);
+      open.push({ source, previous, fileHash, chunks, written: 0, newIds: new Set() });
+      for (const chunk of chunks) queue.push({ file: open[open.length - 1]!, chunk });
+      await drain(false);
+    }
+    await drain(true);
+  } catch (error) {
+    // Nothing runs on behind the caller's back: the batch in flight lands (or fails) first.
+    await Promise.allSettled([embedding, writing]);
+    throw error;
   }
-  await drain(true);
 
   for (const [source, previous] of stored) {
     if (seen.has(source) || failedSources.has(source)) continue;

@@ -1,5 +1,6 @@
 import { inferProvider, PROVIDER_PRESETS, type ProviderPreset } from '../config/providers.js';
 import type { Config } from '../config/schema.js';
+import { BatchingEmbedder } from '../embed/batching-embedder.js';
 import type { Embedder } from '../embed/embedder.js';
 import { createOnnxEmbedder } from '../embed/index.js';
 import { RemoteEmbedder } from '../embed/remote-embedder.js';
@@ -133,7 +134,12 @@ export class MilvusRag {
     this.embedder = embedder;
     this.chat = chat;
     this.template = template;
-    this.retriever = new Retriever({ embedder, store, collection: config.collection });
+    this.retriever = new Retriever({
+      embedder,
+      store,
+      collection: config.collection,
+      ...(config.batching.enabled ? { batching: { maxQueries: config.batching.maxItems, windowMs: config.batching.windowMs } } : {}),
+    });
   }
 
   /** Opens the store and loads the embedding model (downloading it on first use unless `modelPath`). */
@@ -180,6 +186,9 @@ export class MilvusRag {
     } catch (error) {
       await chat?.close?.();
       throw error;
+    }
+    if (config.batching.enabled) {
+      embedder = new BatchingEmbedder(embedder, { maxBatchTexts: config.batching.maxItems, windowMs: config.batching.windowMs });
     }
     try {
       const store = await createMilvusStore({

@@ -1,7 +1,8 @@
 import type { Embedder } from '../embed/embedder.js';
+import { Coalescer } from '../internal/coalescer.js';
 import { analyzeForBm25, BM25_ANALYZERS, type Bm25Analyzer } from '../store/bm25-analyzer.js';
 import { PROPERTY } from '../store/collection-properties.js';
-import { type SearchHit, SPARSE_FIELD, type VectorStore } from '../store/vector-store.js';
+import { type SearchHit, type SearchOptions, SPARSE_FIELD, type VectorStore } from '../store/vector-store.js';
 import type { RetrievedChunk } from '../types.js';
 import { type Fusion, fuseHits } from './fusion.js';
 import type { Reranker } from './reranker.js';
@@ -48,10 +49,75 @@ export class Retriever {
   readonly store: VectorStore;
   readonly collection: string;
 
-  constructor(options: { embedder: Embedder; store: VectorStore; collection: string }) {
+  /** Concurrent searches with the same options, merged into one multi-query store call. */
+  readonly #batches: Coalescer<ArrayLike<number> | string, SearchHit[]> | undefined;
+  /** Concurrent fetches of rows by id, merged into one query. */
+  readonly #fetches: Coalescer<string | number, Record<string, unknown> | undefined> | undefined;
+
+  constructor(options: {
+    embedder: Embedder;
+    store: VectorStore;
+    collection: string;
+    /**
+     * Merges concurrent searches that share their options into one store call of many queries
+     * (natural batching, see {@link Coalescer}). Milvus answers 10 queries in one call about 2.5x
+     * faster than in 10 calls (measured on Milvus Lite). Default: off.
+     */
+    batching?: { maxQueries: number; windowMs: number };
+  }) {
     this.embedder = options.embedder;
     this.store = options.store;
     this.collection = options.collection;
+    if (options.batching) {
+      this.#batches = new Coalescer(
+        (key, queries, signal) => {
+          // The key is the options themselves (all plain JSON), so nothing is kept per key.
+          const [kind, , searchOptions] = JSON.parse(key) as ['dense' | 'sparse', string, SearchOptions];
+          const withSignal = signal === undefined ? searchOptions : { ...searchOptions, signal };
+          return kind === 'dense'
+            ? this.store.search(this.collection, queries as ArrayLike<number>[], withSignal)
+            : this.store.searchText(this.collection, queries as string[], withSignal);
+        },
+        { maxItems: options.batching.maxQueries, windowMs: options.batching.windowMs },
+      );
+      this.#fetches = new Coalescer(
+        // A query by ids is short: it runs to the end even if its callers go away.
+        async (key, ids) => {
+          const [, outputFields] = JSON.parse(key) as [string, string[]];
+          const rows = await this.store.getByIds(this.collection, ids, outputFields);
+          const byId = new Map(rows.map((row) => [String(row.id), row]));
+          return ids.map((id) => byId.get(String(id)));
+        },
+        { maxItems: options.batching.maxQueries * 10, windowMs: options.batching.windowMs },
+      );
+    }
+  }
+
+  /** The stored rows of these ids, through the batcher when there is one (one query for many searches). */
+  async #fetch(
+    ids: ReadonlyArray<string | number>,
+    outputFields: readonly string[],
+    signal: AbortSignal | undefined,
+  ): Promise<Array<Record<string, unknown>>> {
+    if (ids.length === 0) return [];
+    if (this.#fetches === undefined) return this.store.getByIds(this.collection, ids, outputFields);
+    const rows = await this.#fetches.submit(JSON.stringify([this.collection, outputFields]), ids, signal);
+    return rows.filter((row): row is Record<string, unknown> => row !== undefined);
+  }
+
+  /** One query's hits, through the batcher when there is one. */
+  async #searchOne(kind: 'dense' | 'sparse', query: ArrayLike<number> | string, options: SearchOptions): Promise<SearchHit[]> {
+    if (this.#batches === undefined) {
+      const hits =
+        kind === 'dense'
+          ? await this.store.search(this.collection, [query as ArrayLike<number>], options)
+          : await this.store.searchText(this.collection, [query as string], options);
+      return hits[0] ?? [];
+    }
+    const { signal, ...shared } = options;
+    const key = JSON.stringify([kind, this.collection, shared]);
+    const [hits] = await this.#batches.submit(key, [query], signal);
+    return hits ?? [];
   }
 
   /** How each collection's BM25 text was analysed, once known to have BM25. */
@@ -71,13 +137,10 @@ export class Retriever {
     const mode = await this.resolveMode(options.mode, options.onNotice);
     let hits: SearchHit[];
     if (mode === 'sparse') {
-      [hits = []] = await this.store.searchText(this.collection, [this.#analyze(query)], common);
+      hits = await this.#searchOne('sparse', this.#analyze(query), common);
     } else {
       const [vector] = await this.embedder.encodeQueries([query], options.signal ? { signal: options.signal } : {});
-      hits =
-        mode === 'hybrid'
-          ? await this.#hybrid(vector!, query, common, options)
-          : ((await this.store.search(this.collection, [vector!], common))[0] ?? []);
+      hits = mode === 'hybrid' ? await this.#hybrid(vector!, query, common, options) : await this.#searchOne('dense', vector!, common);
     }
     const chunks: RetrievedChunk[] = hits.map((hit) => ({
       id: hit.id,
@@ -127,11 +190,19 @@ export class Retriever {
       return this.store.hybridSearch(this.collection, { vector, text }, { ...common, candidates, ranker: fusion });
     }
     const legs = { ...common, limit: candidates };
-    const [dense, sparse] = await Promise.all([
-      this.store.search(this.collection, [vector], legs),
-      this.store.searchText(this.collection, [text], legs),
-    ]);
-    return fuseHits([dense[0] ?? [], sparse[0] ?? []], fusion).slice(0, common.limit);
+    // The lists carry ids and scores only; the fields are fetched for the few hits kept. Two lists
+    // of 100 hits with their text cost Milvus Lite 1.5x the time of ids alone (measured).
+    const idsOnly = { ...legs, outputFields: ['id'] };
+    const [dense, sparse] = await Promise.all([this.#searchOne('dense', vector, idsOnly), this.#searchOne('sparse', text, idsOnly)]);
+    const kept = fuseHits([dense, sparse], fusion).slice(0, common.limit);
+    const rows = await this.#fetch(
+      kept.map((hit) => hit.id),
+      common.outputFields,
+      common.signal,
+    );
+    const byId = new Map(rows.map((row) => [String(row.id), row]));
+    // A chunk deleted between the search and the fetch is left out.
+    return kept.filter((hit) => byId.has(String(hit.id))).map((hit) => ({ ...hit, entity: byId.get(String(hit.id))! }));
   }
 
   /** The query as the collection's BM25 text was analysed. */

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { SEARCH_MODES, type SearchMode } from '../retrieve/retriever.js';
 
 /**
  * The HTTP API's request and response schemas. The same objects validate requests and generate
@@ -22,6 +23,10 @@ export const SearchRequest = z
     query: z.string().trim().min(1).max(8000).openapi({ example: 'How is data stored in milvus?' }),
     limit,
     filter,
+    mode: z
+      .enum(SEARCH_MODES as [SearchMode, ...SearchMode[]])
+      .optional()
+      .openapi({ description: 'dense, sparse (BM25), hybrid, or auto (hybrid where the collection has BM25); default: search.mode' }),
   })
   .strict()
   .openapi('SearchRequest');

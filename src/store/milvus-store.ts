@@ -330,6 +330,25 @@ export class MilvusStore implements VectorStore {
   }
 
   /** One query call: at most `limit` rows matching `filter` (every row when empty), any order. */
+  async getByIds(
+    collection: string,
+    ids: ReadonlyArray<string | number>,
+    outputFields: readonly string[],
+  ): Promise<Array<Record<string, unknown>>> {
+    const distinct = [...new Set(ids)];
+    if (distinct.length === 0) return [];
+    await this.loadCollection(collection);
+    const stringKeys = (await this.#primaryKeyType(collection)) === 'varchar';
+    const rows: Array<Record<string, unknown>> = [];
+    // Pages keep each filter and reply far below Milvus' message and query-window limits.
+    for (let start = 0; start < distinct.length; start += 1000) {
+      const page = distinct.slice(start, start + 1000);
+      const literals = page.map((id) => (stringKeys ? JSON.stringify(String(id)) : String(Number(id))));
+      rows.push(...(await this.#query(collection, `id in [${literals.join(', ')}]`, withId(outputFields), page.length)));
+    }
+    return rows;
+  }
+
   async #query(collection: string, filter: string, outputFields: string[], limit: number): Promise<Array<Record<string, unknown>>> {
     const response = await this.#call('query', collection, () =>
       this.#client.query({

@@ -127,6 +127,12 @@ export interface VectorStore {
     collection: string,
     options: { filter?: string; outputFields: readonly string[]; batchSize?: number },
   ): AsyncIterable<Array<Record<string, unknown>>>;
+  /** The rows with these primary keys (missing ones are left out), with `outputFields` and `id`. */
+  getByIds(
+    collection: string,
+    ids: ReadonlyArray<string | number>,
+    outputFields: readonly string[],
+  ): Promise<Array<Record<string, unknown>>>;
   /** Schema facts and properties of an existing collection. */
   describeCollection(name: string): Promise<CollectionInfo>;
   /** Sets collection properties (kept across restarts). */

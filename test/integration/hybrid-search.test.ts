@@ -136,6 +136,51 @@ describe('hybrid search on Milvus Lite', () => {
     assert.ok(hits.find((hit) => hit.source === 'access.md')!.distance >= 0.5);
   });
 
+  test('concurrent searches merged into shared calls (batching, the default) return what each returns alone', async () => {
+    const questions = [
+      QUESTION,
+      'How is data stored in milvus?',
+      'What is the maximum dataset size?',
+      'Can I use GPUs?',
+      'Why is access to a database denied?',
+      'How does Milvus flush data?',
+    ];
+    const cases = questions.flatMap((question) =>
+      (['hybrid', 'dense', 'sparse'] as const).flatMap((mode) => [
+        { question, mode, limit: 3 },
+        { question, mode, limit: 5, filter: 'source like "access%"' },
+      ]),
+    );
+    const alone: Array<Awaited<ReturnType<typeof rag.search>>> = [];
+    for (const { question, ...options } of cases) alone.push(await rag.search(question, options));
+    // Count the store calls the concurrent searches make.
+    const store = rag.store as { search: typeof rag.store.search };
+    const search = store.search.bind(rag.store);
+    let calls = 0;
+    store.search = (...args) => {
+      calls += 1;
+      return search(...args);
+    };
+    let together;
+    try {
+      together = await Promise.all(cases.map(({ question, ...options }) => rag.search(question, options)));
+    } finally {
+      store.search = search;
+    }
+    const denseSearches = cases.filter((entry) => entry.mode !== 'sparse').length;
+    assert.ok(calls < denseSearches / 2, `${denseSearches} dense searches took ${calls} store calls`);
+    together.forEach((hits, index) => {
+      const expected = alone[index]!;
+      assert.deepEqual(
+        hits.map((hit) => [hit.id, hit.source, hit.text]),
+        expected.map((hit) => [hit.id, hit.source, hit.text]),
+        `case ${index} (${JSON.stringify(cases[index])})`,
+      );
+      hits.forEach((hit, rank) => assert.ok(Math.abs(hit.distance - expected[rank]!.distance) < 1e-5));
+      if (cases[index]!.filter) assert.ok(hits.every((hit) => hit.source.startsWith('access')));
+    });
+  });
+
   test('filters apply to both halves of a hybrid search; the weighted ranker runs too', async () => {
     const filtered = await rag.search(QUESTION, { mode: 'hybrid', limit: 5, filter: 'source == "access.md"' });
     assert.ok(filtered.length > 0 && filtered.every((hit) => hit.source === 'access.md'));

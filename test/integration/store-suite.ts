@@ -135,6 +135,16 @@ export function describeStoreSuite(backend: string, open: () => Promise<MilvusSt
             ['key-c', 'text c', 3],
           ],
         );
+        const fetched = await store.getByIds(name, ['key-c', 'key-b', 'key-a', 'key-c', 'key-"quoted"'], ['text']);
+        assert.deepEqual(
+          fetched.map((row) => [row.id, row.text]).sort(),
+          [
+            ['key-a', 'replaced'],
+            ['key-c', 'text c'],
+          ],
+          'rows by id: each once, deleted and unknown ids left out, quotes in an id harmless',
+        );
+        assert.deepEqual(await store.getByIds(name, [], ['text']), []);
         await store.setProperties(name, { 'milvus_rag.model': 'other' });
         assert.equal((await store.describeCollection(name)).properties['milvus_rag.model'], 'other');
       } finally {

@@ -25,6 +25,7 @@ export function registerSearchRoutes(app: ServerApp, { rag, logError }: RouteDep
       const hits = await rag.search(body.query, {
         ...(body.limit ? { limit: body.limit } : {}),
         ...(body.filter ? { filter: body.filter } : {}),
+        ...(body.mode ? { mode: body.mode } : {}),
         signal: c.req.raw.signal,
       });
       return c.json({ results: sourcesToJson(hits) }, 200);

@@ -1,0 +1,70 @@
+import { Coalescer } from '../internal/coalescer.js';
+import type { Embedder, EmbedOptions } from './embedder.js';
+
+/** Options of {@link BatchingEmbedder}. */
+export interface BatchingEmbedderOptions {
+  /** Texts merged into one call at most; a larger request runs alone. Default: 64. */
+  maxBatchTexts?: number;
+  /**
+   * How long a new batch waits for more requests before it runs, in ms. Default: 0, which still
+   * batches: whatever arrives while a batch runs forms the next one, so a lone request never waits.
+   */
+  windowMs?: number;
+}
+
+/**
+ * Merges concurrent embedding calls into one model call: a server answering 50 searches at once
+ * embeds their queries in a few batches instead of 50 runs that each wait for the previous one.
+ *
+ * Requests that arrive while the model is busy are queued and run together as soon as it is free
+ * (natural batching); at low load a request runs at once. Documents and queries are queued apart
+ * because some models embed them differently. If a merged call fails, each request is retried
+ * alone, so one bad input fails only its own caller.
+ */
+export class BatchingEmbedder implements Embedder {
+  readonly #inner: Embedder;
+  readonly #batches: Coalescer<string, Float32Array>;
+  /** Present exactly when the wrapped embedder counts tokens (callers check for it). */
+  readonly countTokens?: (text: string) => number;
+  readonly maxLength?: number;
+
+  constructor(inner: Embedder, options: BatchingEmbedderOptions = {}) {
+    this.#inner = inner;
+    if (inner.countTokens) this.countTokens = (text) => inner.countTokens!(text);
+    if (inner.maxLength !== undefined) this.maxLength = inner.maxLength;
+    this.#batches = new Coalescer<string, Float32Array>(
+      (kind, texts, signal) => {
+        const options = signal === undefined ? undefined : { signal };
+        return kind === 'documents' ? inner.encodeDocuments(texts, options) : inner.encodeQueries(texts, options);
+      },
+      { maxItems: options.maxBatchTexts ?? 64, windowMs: options.windowMs ?? 0 },
+    );
+  }
+
+  get modelId(): string {
+    return this.#inner.modelId;
+  }
+  get dimension(): number {
+    return this.#inner.dimension;
+  }
+  get maxBatchSize(): number {
+    return this.#inner.maxBatchSize;
+  }
+
+  /** The wrapped embedder. */
+  get inner(): Embedder {
+    return this.#inner;
+  }
+
+  encodeDocuments(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]> {
+    return this.#batches.submit('documents', texts, options?.signal);
+  }
+
+  encodeQueries(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]> {
+    return this.#batches.submit('queries', texts, options?.signal);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
