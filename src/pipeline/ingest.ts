@@ -215,8 +215,9 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   // of one-chunk documents). A file is finished, its stale chunks deleted, only once all its new
   // chunks are stored, in file order.
   //
-  // The stages overlap: while one batch is embedded (on ONNX Runtime's threads or a remote
-  // endpoint), the next files are read and split and the previous batch is written. One embed
+  // The stages overlap: while one batch is embedded, the previous batch is written (Milvus works
+  // in its own process) and, with a remote embedder, the next files are read and split. The
+  // local ONNX model's session.run holds Node's thread, so reading waits for it. One embed
   // call is in flight at a time, and writes and file completions run one after another in order
   // on `writing`. A failed write stops the writes after it, so nothing is deleted for a file
   // whose new chunks did not all land.
