@@ -14,6 +14,7 @@ import { ConfigError, MilvusRagError } from '../errors.js';
 import { packageRoot } from '../internal/package-root.js';
 import { registerAsk } from './commands/ask.js';
 import { registerChat } from './commands/chat.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerEval } from './commands/eval.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerModels } from './commands/models.js';
@@ -54,7 +55,16 @@ export function buildProgram(): Command {
   };
 
   const context: CliContext = { program, config, version };
-  for (const register of [registerIngest, registerSearch, registerAsk, registerChat, registerEval, registerServe, registerModels]) {
+  for (const register of [
+    registerIngest,
+    registerSearch,
+    registerAsk,
+    registerChat,
+    registerEval,
+    registerServe,
+    registerModels,
+    registerDoctor,
+  ]) {
     register(context);
   }
   return program;
