@@ -28,6 +28,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     // auto (the default: hybrid on Milvus Lite), dense, sparse or hybrid
     mode: { type: 'string', default: 'auto' },
+    // batching.windowMs of the batching side (0, the default: natural batching only)
+    'window-ms': { type: 'string', default: '0' },
   },
 });
 const concurrency = Number(values.concurrency);
@@ -52,7 +54,7 @@ try {
       flags: {
         uri: path.join(work, `${name}.db`),
         embedding: { modelPath: TEST_MODEL_PATH },
-        batching: { enabled: batching, maxItems: 64, windowMs: 0 },
+        batching: { enabled: batching, maxItems: 64, windowMs: Number(values['window-ms']) },
         server: { port: 0 },
       },
     });
