@@ -170,32 +170,24 @@ async function checkEmbedding(
   network: { timeoutMs: number; fetch: typeof globalThis.fetch },
 ): Promise<Embedder | undefined> {
   const embedding = config.embedding;
-  if (embedding.provider !== 'local') {
-    try {
-      const embedder = await RemoteEmbedder.create({
-        provider: embedding.provider,
-        baseURL: embedding.baseURL ?? '',
-        model: embedding.model,
-        concurrency: 1,
-        timeoutMs: network.timeoutMs,
-        ...(embedding.apiKey === undefined ? {} : { apiKey: embedding.apiKey }),
-        ...(embedding.dimensions === undefined ? {} : { dimensions: embedding.dimensions }),
-      });
-      add({
-        name: 'embedding',
-        status: 'ok',
-        detail: `${embedding.provider} endpoint ${redactUrl(embedding.baseURL ?? '')}: ${embedder.modelId}, ${embedder.dimension} dimensions`,
-      });
-      return embedder;
-    } catch (error) {
-      add({
-        name: 'embedding',
-        status: 'fail',
-        detail: messageOf(error),
-        fix: 'check embedding.baseURL and embedding.apiKey (MILVUS_RAG_EMBEDDING_BASE_URL, MILVUS_RAG_EMBEDDING_API_KEY)',
-      });
-      return undefined;
-    }
+  const provider = embedding.provider;
+  if (provider !== 'local') {
+    const endpoint = redactUrl(embedding.baseURL ?? '');
+    return openEmbedder(
+      add,
+      () =>
+        RemoteEmbedder.create({
+          provider,
+          baseURL: embedding.baseURL ?? '',
+          model: embedding.model,
+          concurrency: 1,
+          timeoutMs: network.timeoutMs,
+          ...(embedding.apiKey === undefined ? {} : { apiKey: embedding.apiKey }),
+          ...(embedding.dimensions === undefined ? {} : { dimensions: embedding.dimensions }),
+        }),
+      (embedder) => `${provider} endpoint ${endpoint}: ${embedder.modelId}, ${embedder.dimension} dimensions`,
+      'check embedding.baseURL and embedding.apiKey (MILVUS_RAG_EMBEDDING_BASE_URL, MILVUS_RAG_EMBEDDING_API_KEY)',
+    );
   }
   let folder = embedding.modelPath;
   if (folder === undefined) {
@@ -244,28 +236,36 @@ async function checkEmbedding(
     }
     folder = cached;
   }
+  const modelFolder = folder;
+  return openEmbedder(
+    add,
+    () =>
+      createOnnxEmbedder({
+        modelPath: modelFolder,
+        ...(embedding.modelPath === undefined
+          ? { modelId: MODEL_PRESETS[embedding.model]!.modelId, maxLengthSource: MODEL_PRESETS[embedding.model]!.maxLengthSource }
+          : {}),
+        ...(embedding.modelFile === undefined ? {} : { modelFile: embedding.modelFile }),
+        ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
+      }),
+    (embedder) => `${embedder.modelId} from ${modelFolder}: ${embedder.dimension} dimensions, ${embedder.maxLength ?? '?'} tokens`,
+    'point --model-path (MILVUS_RAG_MODEL_PATH) at a folder with model.onnx and tokenizer.json',
+  );
+}
+
+/** Opens an embedder and reports it: its description when it loads, its error and the fix when not. */
+async function openEmbedder(
+  add: (check: DoctorCheck) => void,
+  open: () => Promise<Embedder>,
+  describe: (embedder: Embedder) => string,
+  fix: string,
+): Promise<Embedder | undefined> {
   try {
-    const embedder = await createOnnxEmbedder({
-      modelPath: folder,
-      ...(embedding.modelPath === undefined
-        ? { modelId: MODEL_PRESETS[embedding.model]!.modelId, maxLengthSource: MODEL_PRESETS[embedding.model]!.maxLengthSource }
-        : {}),
-      ...(embedding.modelFile === undefined ? {} : { modelFile: embedding.modelFile }),
-      ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
-    });
-    add({
-      name: 'embedding',
-      status: 'ok',
-      detail: `${embedder.modelId} from ${folder}: ${embedder.dimension} dimensions, ${embedder.maxLength} tokens`,
-    });
+    const embedder = await open();
+    add({ name: 'embedding', status: 'ok', detail: describe(embedder) });
     return embedder;
   } catch (error) {
-    add({
-      name: 'embedding',
-      status: 'fail',
-      detail: messageOf(error),
-      fix: 'point --model-path (MILVUS_RAG_MODEL_PATH) at a folder with model.onnx and tokenizer.json',
-    });
+    add({ name: 'embedding', status: 'fail', detail: messageOf(error), fix });
     return undefined;
   }
 }
