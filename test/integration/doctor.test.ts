@@ -102,6 +102,19 @@ describe('milvus-rag doctor', () => {
     assert.match(embedding.fix ?? '', /--model-path/);
   });
 
+  test('an unreachable embedding endpoint fails with its error and the settings to check', async () => {
+    const { code, report } = await doctor(['--uri', uri], {
+      MILVUS_RAG_EMBEDDING_PROVIDER: 'openai',
+      MILVUS_RAG_EMBEDDING_BASE_URL: 'http://127.0.0.1:9/v1',
+      MILVUS_RAG_MODEL: 'some-embedder',
+    });
+    assert.equal(code, 1);
+    const embedding = check(report, 'embedding');
+    assert.equal(embedding.status, 'fail');
+    assert.match(embedding.detail, /127\.0\.0\.1:9/);
+    assert.match(embedding.fix ?? '', /MILVUS_RAG_EMBEDDING_BASE_URL/);
+  });
+
   test('a collection of another dimension than the model fails with both numbers and the fix', async () => {
     const store = await createMilvusStore({ uri });
     try {
