@@ -52,9 +52,9 @@ describe('BatchingEmbedder (real all-MiniLM-L6-v2)', () => {
     });
   });
 
-  test('a lone call runs at once, and no merged call exceeds maxBatchTexts', async () => {
+  test('a lone call runs at once, and no merged call exceeds maxItems', async () => {
     const { embedder, calls } = recording(model);
-    const batching = new BatchingEmbedder(embedder, { maxBatchTexts: 5 });
+    const batching = new BatchingEmbedder(embedder, { maxItems: 5 });
     await batching.encodeQueries(['alone']);
     assert.deepEqual(
       calls.map((call) => call.texts.length),

@@ -1,16 +1,12 @@
-import { Coalescer } from '../internal/coalescer.js';
+import { Coalescer, type CoalescerOptions } from '../internal/coalescer.js';
 import type { Embedder, EmbedOptions } from './embedder.js';
 
-/** Options of {@link BatchingEmbedder}. */
-export interface BatchingEmbedderOptions {
-  /** Texts merged into one call at most; a larger request runs alone. Default: 64. */
-  maxBatchTexts?: number;
-  /**
-   * How long a new batch waits for more requests before it runs, in ms. Default: 0, which still
-   * batches: whatever arrives while a batch runs forms the next one, so a lone request never waits.
-   */
-  windowMs?: number;
-}
+/**
+ * Options of {@link BatchingEmbedder}: `maxItems`, texts merged into one call at most (default 64;
+ * a larger request runs alone), and `windowMs`, how long a new batch waits for more requests
+ * (default 0, which still batches: whatever arrives while a batch runs forms the next one).
+ */
+export type BatchingEmbedderOptions = Partial<CoalescerOptions>;
 
 /**
  * Merges concurrent embedding calls into one model call: a server answering 50 searches at once
@@ -37,7 +33,7 @@ export class BatchingEmbedder implements Embedder {
         const options = signal === undefined ? undefined : { signal };
         return kind === 'documents' ? inner.encodeDocuments(texts, options) : inner.encodeQueries(texts, options);
       },
-      { maxItems: options.maxBatchTexts ?? 64, windowMs: options.windowMs ?? 0 },
+      { maxItems: options.maxItems ?? 64, windowMs: options.windowMs ?? 0 },
     );
   }
 
@@ -49,11 +45,6 @@ export class BatchingEmbedder implements Embedder {
   }
   get maxBatchSize(): number {
     return this.#inner.maxBatchSize;
-  }
-
-  /** The wrapped embedder. */
-  get inner(): Embedder {
-    return this.#inner;
   }
 
   encodeDocuments(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]> {

@@ -138,7 +138,7 @@ export class MilvusRag {
       embedder,
       store,
       collection: config.collection,
-      ...(config.batching.enabled ? { batching: { maxQueries: config.batching.maxItems, windowMs: config.batching.windowMs } } : {}),
+      ...(config.batching.enabled ? { batching: batchingOptions(config) } : {}),
     });
   }
 
@@ -188,7 +188,7 @@ export class MilvusRag {
       throw error;
     }
     if (config.batching.enabled) {
-      embedder = new BatchingEmbedder(embedder, { maxBatchTexts: config.batching.maxItems, windowMs: config.batching.windowMs });
+      embedder = new BatchingEmbedder(embedder, batchingOptions(config));
     }
     try {
       const store = await createMilvusStore({
@@ -343,4 +343,9 @@ function requireBaseUrl(baseURL: string | undefined, provider: string): string {
     `embedding.baseURL: the ${provider} embedding provider needs an endpoint (MILVUS_RAG_EMBEDDING_BASE_URL, e.g. http://localhost:8080/v1)`,
     { context: { field: 'embedding.baseURL' } },
   );
+}
+
+/** The merging limits of `config.batching`, for the embedder and the retriever alike. */
+function batchingOptions(config: Config): { maxItems: number; windowMs: number } {
+  return { maxItems: config.batching.maxItems, windowMs: config.batching.windowMs };
 }

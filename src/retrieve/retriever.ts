@@ -1,5 +1,5 @@
 import type { Embedder } from '../embed/embedder.js';
-import { Coalescer } from '../internal/coalescer.js';
+import { Coalescer, type CoalescerOptions } from '../internal/coalescer.js';
 import { analyzeForBm25, BM25_ANALYZERS, type Bm25Analyzer } from '../store/bm25-analyzer.js';
 import { PROPERTY } from '../store/collection-properties.js';
 import { type SearchHit, type SearchOptions, SPARSE_FIELD, type VectorStore } from '../store/vector-store.js';
@@ -63,23 +63,20 @@ export class Retriever {
      * (natural batching, see {@link Coalescer}). Milvus answers 10 queries in one call about 2.5x
      * faster than in 10 calls (measured on Milvus Lite). Default: off.
      */
-    batching?: { maxQueries: number; windowMs: number };
+    batching?: CoalescerOptions;
   }) {
     this.embedder = options.embedder;
     this.store = options.store;
     this.collection = options.collection;
     if (options.batching) {
-      this.#batches = new Coalescer(
-        (key, queries, signal) => {
-          // The key is the options themselves (all plain JSON), so nothing is kept per key.
-          const [kind, , searchOptions] = JSON.parse(key) as ['dense' | 'sparse', string, SearchOptions];
-          const withSignal = signal === undefined ? searchOptions : { ...searchOptions, signal };
-          return kind === 'dense'
-            ? this.store.search(this.collection, queries as ArrayLike<number>[], withSignal)
-            : this.store.searchText(this.collection, queries as string[], withSignal);
-        },
-        { maxItems: options.batching.maxQueries, windowMs: options.batching.windowMs },
-      );
+      this.#batches = new Coalescer((key, queries, signal) => {
+        // The key is the options themselves (all plain JSON), so nothing is kept per key.
+        const [kind, , searchOptions] = JSON.parse(key) as ['dense' | 'sparse', string, SearchOptions];
+        const withSignal = signal === undefined ? searchOptions : { ...searchOptions, signal };
+        return kind === 'dense'
+          ? this.store.search(this.collection, queries as ArrayLike<number>[], withSignal)
+          : this.store.searchText(this.collection, queries as string[], withSignal);
+      }, options.batching);
       this.#fetches = new Coalescer(
         // A query by ids is short: it runs to the end even if its callers go away.
         async (key, ids) => {
@@ -88,7 +85,8 @@ export class Retriever {
           const byId = new Map(rows.map((row) => [String(row.id), row]));
           return ids.map((id) => byId.get(String(id)));
         },
-        { maxItems: options.batching.maxQueries * 10, windowMs: options.batching.windowMs },
+        // Each search fetches its few kept hits, so a batch of searches fetches several ids each.
+        { ...options.batching, maxItems: options.batching.maxItems * 10 },
       );
     }
   }

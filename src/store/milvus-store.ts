@@ -302,7 +302,7 @@ export class MilvusStore implements VectorStore {
     const pageSize = Math.min(Math.max(options.batchSize ?? 8192, 2), MAX_QUERY_WINDOW);
     const outputFields = withId(options.outputFields);
     const stringKeys = (await this.#primaryKeyType(collection)) === 'varchar';
-    const literal = (id: string | number) => (stringKeys ? JSON.stringify(String(id)) : String(id));
+    const literal = await this.#idLiteral(collection);
     // Ranges still to list, [low, high) with open ends; the lowest range is listed first.
     const pending: Array<{ low?: string | number; high?: string | number }> = [{}];
     while (pending.length > 0) {
@@ -329,7 +329,6 @@ export class MilvusStore implements VectorStore {
     }
   }
 
-  /** One query call: at most `limit` rows matching `filter` (every row when empty), any order. */
   async getByIds(
     collection: string,
     ids: ReadonlyArray<string | number>,
@@ -338,17 +337,23 @@ export class MilvusStore implements VectorStore {
     const distinct = [...new Set(ids)];
     if (distinct.length === 0) return [];
     await this.loadCollection(collection);
-    const stringKeys = (await this.#primaryKeyType(collection)) === 'varchar';
+    const literal = await this.#idLiteral(collection);
     const rows: Array<Record<string, unknown>> = [];
     // Pages keep each filter and reply far below Milvus' message and query-window limits.
     for (let start = 0; start < distinct.length; start += 1000) {
       const page = distinct.slice(start, start + 1000);
-      const literals = page.map((id) => (stringKeys ? JSON.stringify(String(id)) : String(Number(id))));
-      rows.push(...(await this.#query(collection, `id in [${literals.join(', ')}]`, withId(outputFields), page.length)));
+      rows.push(...(await this.#query(collection, `id in [${page.map(literal).join(', ')}]`, withId(outputFields), page.length)));
     }
     return rows;
   }
 
+  /** Writes a primary key as a filter literal of the collection's key type (quoted for varchar keys). */
+  async #idLiteral(collection: string): Promise<(id: string | number) => string> {
+    const stringKeys = (await this.#primaryKeyType(collection)) === 'varchar';
+    return (id) => (stringKeys ? JSON.stringify(String(id)) : String(id));
+  }
+
+  /** One query call: at most `limit` rows matching `filter` (every row when empty), any order. */
   async #query(collection: string, filter: string, outputFields: string[], limit: number): Promise<Array<Record<string, unknown>>> {
     const response = await this.#call('query', collection, () =>
       this.#client.query({

@@ -40,6 +40,13 @@ const check = (report: Report, name: string) => {
   return found;
 };
 
+/** The named check, which must have failed. */
+const failed = (report: Report, name: string) => {
+  const found = check(report, name);
+  assert.equal(found.status, 'fail', `${name}: ${found.detail}`);
+  return found;
+};
+
 describe('milvus-rag doctor', () => {
   before(async () => {
     const result = await runCli([...common, 'ingest', FAQ_DIR, '--drop', '--json']);
@@ -73,8 +80,7 @@ describe('milvus-rag doctor', () => {
   test('no Python: fails with the interpreter named and how to set one, exit code 1', async () => {
     const { code, report } = await doctor(common, { MILVUS_RAG_PYTHON: path.join(folder, 'no-such-python') });
     assert.equal(code, 1);
-    const python = check(report, 'python');
-    assert.equal(python.status, 'fail');
+    const python = failed(report, 'python');
     assert.match(python.detail, /no Python interpreter ".*no-such-python"/);
     assert.match(python.fix ?? '', /MILVUS_RAG_PYTHON/);
   });
@@ -86,8 +92,7 @@ describe('milvus-rag doctor', () => {
     const { code, report } = await doctor(common, { MILVUS_RAG_PYTHON: python });
     assert.equal(code, 1);
     assert.equal(check(report, 'python').status, 'ok');
-    const lite = check(report, 'milvus-lite');
-    assert.equal(lite.status, 'fail');
+    const lite = failed(report, 'milvus-lite');
     assert.match(lite.detail, /Milvus Lite is not installed .*No module named/);
     assert.equal(lite.fix, `${python} -m pip install "milvus-lite>=3.2,<4" "pymilvus>=2.6"`);
   });
@@ -96,8 +101,7 @@ describe('milvus-rag doctor', () => {
     const missing = path.join(folder, 'no-model');
     const { code, report } = await doctor(['--uri', uri, '--model-path', missing]);
     assert.equal(code, 1);
-    const embedding = check(report, 'embedding');
-    assert.equal(embedding.status, 'fail');
+    const embedding = failed(report, 'embedding');
     assert.ok(embedding.detail.includes(missing), embedding.detail);
     assert.match(embedding.fix ?? '', /--model-path/);
   });
@@ -109,8 +113,7 @@ describe('milvus-rag doctor', () => {
       MILVUS_RAG_MODEL: 'some-embedder',
     });
     assert.equal(code, 1);
-    const embedding = check(report, 'embedding');
-    assert.equal(embedding.status, 'fail');
+    const embedding = failed(report, 'embedding');
     assert.match(embedding.detail, /127\.0\.0\.1:9/);
     assert.match(embedding.fix ?? '', /MILVUS_RAG_EMBEDDING_BASE_URL/);
   });
@@ -124,8 +127,7 @@ describe('milvus-rag doctor', () => {
     }
     const { code, report } = await doctor([...common, '--collection', 'eight_dims']);
     assert.equal(code, 1);
-    const collection = check(report, 'collection');
-    assert.equal(collection.status, 'fail');
+    const collection = failed(report, 'collection');
     assert.match(collection.detail, /8 dimensions, the configured model all-MiniLM-L6-v2 gives 384/);
     assert.match(collection.fix ?? '', /--drop/);
   });
@@ -137,8 +139,7 @@ describe('milvus-rag doctor', () => {
       MILVUS_RAG_LLM_API_KEY: 'sk-doctor-secret-123',
     });
     assert.equal(code, 1);
-    const llm = check(report, 'llm');
-    assert.equal(llm.status, 'fail');
+    const llm = failed(report, 'llm');
     assert.match(llm.detail, /cannot reach the LLM endpoint http:\/\/127\.0\.0\.1:9\/v1/);
     assert.ok(!stdout.includes('sk-doctor-secret-123'), 'the key is never printed');
   });
