@@ -6,6 +6,7 @@ import type { Embedder } from '../../src/embed/embedder.js';
 import { OnnxEmbedder } from '../../src/embed/onnx-embedder.js';
 import { chunkId, ingest, type IngestResult } from '../../src/pipeline/ingest.js';
 import { sourceFilter } from '../../src/retrieve/filters.js';
+import { Retriever } from '../../src/retrieve/retriever.js';
 import { MarkdownSplitter } from '../../src/split/markdown-splitter.js';
 import { createMilvusStore, type MilvusStore } from '../../src/store/milvus-store.js';
 import { type MilvusServer, startMilvusServer } from '../helpers/milvus-server.js';
@@ -247,6 +248,39 @@ function describeScale(backend: string, workDir: string, openStore: () => Promis
       console.log(`# recall@10 vs exact on ${backend}: ${unfiltered} unfiltered, ${filtered} filtered`);
       assert.ok(unfiltered >= 0.99, `recall@10 unfiltered ${unfiltered}`);
       assert.ok(filtered >= 0.99, `recall@10 filtered ${filtered}`);
+    });
+
+    test('the retriever merges 40 concurrent searches and their fetches; each gets what it gets alone', async () => {
+      const sources = [...new Set([...(await expectedIds(folder))].map((id) => written.get(id)!.source))].sort();
+      const alone = new Retriever({ embedder, store, collection });
+      const merged = new Retriever({ embedder, store, collection, batching: { maxItems: 64, windowMs: 0 } });
+      const cases = Array.from({ length: 40 }, (_, index) => ({
+        query: `how does compaction change index segment memory ${index}`,
+        limit: index % 2 === 0 ? 10 : 200,
+        ...(index % 3 === 0 ? { filter: sourceFilter(sources[(index * 7) % sources.length]!) } : {}),
+      }));
+      const expected: Array<Awaited<ReturnType<typeof alone.retrieve>>> = [];
+      for (const { query, ...options } of cases) expected.push(await alone.retrieve(query, options));
+      const got = await Promise.all(cases.map(({ query, ...options }) => merged.retrieve(query, options)));
+      got.forEach((hits, index) => {
+        const label = `case ${index} (${JSON.stringify(cases[index])})`;
+        // Equal scores may tie in any order, so the scores are compared in rank order and each
+        // hit's fetched text is checked against what was stored under its id.
+        assert.equal(hits.length, expected[index]!.length, label);
+        hits.forEach((hit, rank) => {
+          assert.ok(Math.abs(hit.distance - expected[index]![rank]!.distance) < 1e-5, `${label} rank ${rank}`);
+          assert.equal(hit.text, written.get(String(hit.id))?.text, `${label}: the text of ${hit.id}`);
+          if (cases[index]!.filter) assert.equal(hit.source, written.get(String(hit.id))?.source);
+        });
+      });
+      assert.ok(
+        got.some((hits) => hits.length === 200),
+        'a limit of 200 returns 200 chunks',
+      );
+      assert.ok(
+        got.every((hits, index) => cases[index]!.filter === undefined || new Set(hits.map((hit) => hit.source)).size === 1),
+        'filtered searches stay in their file',
+      );
     });
   });
 }
