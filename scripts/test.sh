@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 npm run --silent typecheck
 npm run --silent lint
+# Tests never read a developer's own `milvus-rag setup` (~/.cache/milvus-rag): an empty home of their own.
+export MILVUS_RAG_HOME="${MILVUS_RAG_TEST_HOME:-$PWD/.cache/test-home}"
 export MILVUS_RAG_TEST_MODEL_PATH="${MILVUS_RAG_TEST_MODEL_PATH:-$PWD/.cache/models/all-MiniLM-L6-v2}"
 # Node 20's test runner takes files, not globs: bash expands them.
 shopt -s globstar nullglob

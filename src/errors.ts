@@ -40,6 +40,9 @@ export class EmbeddingError extends MilvusRagError {}
 /** An ingest run refused to go on, e.g. a prune that would delete most of the collection. */
 export class IngestError extends MilvusRagError {}
 
+/** `milvus-rag setup` could not make a part of the local set-up (Python, Milvus Lite, runtime, model). */
+export class SetupError extends MilvusRagError {}
+
 /** Milvus (Lite or server) refused, failed or could not be reached. */
 export class StoreError extends MilvusRagError {}
 

@@ -20,6 +20,7 @@ import { registerIngest } from './commands/ingest.js';
 import { registerModels } from './commands/models.js';
 import { registerSearch } from './commands/search.js';
 import { registerServe } from './commands/serve.js';
+import { registerSetup } from './commands/setup.js';
 import { flagsToConfig, type GlobalOptions } from './options.js';
 import type { CliContext } from './session.js';
 
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
 
   const context: CliContext = { program, config, version };
   for (const register of [
+    registerSetup,
     registerIngest,
     registerSearch,
     registerAsk,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, messageOf } from '../errors.js';
+import { milvusRagHome, readSetupRecord } from '../internal/home.js';
 import { inferProvider, PROVIDER_PRESETS, type ProviderPreset } from './providers.js';
 import { type Config, configSchema } from './schema.js';
 
@@ -85,6 +86,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   const result = configSchema.safeParse(merged);
   if (!result.success) throw toConfigError(result.error, 'configuration');
   const config = result.data;
+  applySetupRecord(config, merged, options.env ?? {});
   // The key is read once the provider is known, from that provider's own variable only.
   if (config.llm.apiKey === undefined) {
     const provider = inferProvider(config.llm, options.env ?? {});
@@ -93,6 +95,32 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
     if (key) config.llm.apiKey = key;
   }
   return config;
+}
+
+/**
+ * Fills in what `milvus-rag setup` made (`<MILVUS_RAG_HOME>/setup.json`) where nothing was
+ * configured: its embedding model when no model is named, its local chat model when no LLM is.
+ */
+function applySetupRecord(config: Config, configured: Layer, env: Record<string, string | undefined>): void {
+  // The given environment wins; MILVUS_RAG_HOME may also come from the process (tests give `{}`).
+  const record = readSetupRecord(milvusRagHome({ ...process.env, ...env }));
+  if (record === undefined) return;
+  const embedding = (configured.embedding ?? {}) as Layer;
+  if (
+    record.model !== undefined &&
+    config.embedding.provider === 'local' &&
+    embedding.model === undefined &&
+    embedding.modelPath === undefined
+  ) {
+    config.embedding.model = record.model.name;
+    // A hub preset is found in the model cache by name (keeping the preset's model id); a folder by path.
+    if (record.model.source !== 'hub') config.embedding.modelPath = record.model.path;
+    if (config.embedding.cacheDir === undefined && record.model.source === 'hub')
+      config.embedding.cacheDir = path.dirname(record.model.path);
+  }
+  if (record.llm !== undefined && inferProvider(config.llm, env) === undefined && config.llm.model === undefined) {
+    config.llm.modelPath = record.llm.path;
+  }
 }
 
 async function readConfigFile(file: string | undefined, cwd: string): Promise<{ name: string; values: Layer } | undefined> {

@@ -119,7 +119,7 @@ export const configSchema = z
         model: z.string().optional(),
         /** A local GGUF file for the `local` provider; implies it. Env: MILVUS_RAG_LLM_MODEL_PATH. */
         modelPath: z.string().optional(),
-        /** Where the `local` provider keeps downloaded models. Default: ~/.cache/milvus-rag/llm. */
+        /** Where the `local` provider keeps downloaded models. Default: llm/ in MILVUS_RAG_HOME (~/.cache/milvus-rag). */
         cacheDir: z.string().optional(),
         /** CPU threads of the `local` provider. */
         threads: z.number().int().positive().optional(),

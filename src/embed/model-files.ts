@@ -1,11 +1,11 @@
 import { createWriteStream } from 'node:fs';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { EmbeddingError, messageOf, redactUrl } from '../errors.js';
+import { milvusRagHome } from '../internal/home.js';
 import type { MaxLengthSource } from './onnx-embedder.js';
 
 /** A model known by name: which hub files make up its folder. */
@@ -56,7 +56,7 @@ export const DEFAULT_MODEL = 'paraphrase-albert-small-v2';
 
 /** Options of {@link downloadModel}. */
 export interface DownloadModelOptions {
-  /** Where downloaded models are kept. Default: `~/.cache/milvus-rag/models`. */
+  /** Where downloaded models are kept. Default: `models/` in `MILVUS_RAG_HOME` (`~/.cache/milvus-rag`). */
   cacheDir?: string;
   /** The model hub's base URL. Default: `https://huggingface.co` (the CLI reads `HF_ENDPOINT`). */
   hubUrl?: string;
@@ -68,10 +68,9 @@ export interface DownloadModelOptions {
   onFile?: (file: string) => void;
 }
 
-/** The default cache folder for downloaded models. */
+/** The default cache folder for downloaded models: `models/` in {@link milvusRagHome}. */
 export function defaultModelCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
-  return path.join(base, 'milvus-rag', 'models');
+  return path.join(milvusRagHome(), 'models');
 }
 
 /**

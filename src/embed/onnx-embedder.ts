@@ -1,9 +1,10 @@
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { EmbeddingError, messageOf } from '../errors.js';
 import type { Embedder, EmbedOptions } from './embedder.js';
+import { loadOnnxRuntime, type OnnxRuntime } from './onnx-runtime.js';
 
 /** Where the maximum sequence length comes from when {@link OnnxEmbedderOptions.maxLength} is not set. */
 export type MaxLengthSource = 'sentence-transformers' | 'tokenizer';
@@ -59,6 +60,7 @@ export class OnnxEmbedder implements Embedder {
   readonly dimension: number;
   readonly maxBatchSize: number;
   readonly maxLength: number;
+  readonly #runtime: OnnxRuntime;
   readonly #session: ort.InferenceSession;
   readonly #tokenizer: Tokenizer;
   readonly #pooling: Pooling;
@@ -73,10 +75,12 @@ export class OnnxEmbedder implements Embedder {
     dimension: number;
     batchSize: number;
     maxLength: number;
+    runtime: OnnxRuntime;
     session: ort.InferenceSession;
     tokenizer: Tokenizer;
     pooling: Pooling;
   }) {
+    this.#runtime = init.runtime;
     this.modelId = init.modelId;
     this.dimension = init.dimension;
     this.maxBatchSize = init.batchSize;
@@ -126,9 +130,10 @@ export class OnnxEmbedder implements Embedder {
       });
     }
 
+    const runtime = await loadOnnxRuntime();
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(modelFile, {
+      session = await runtime.InferenceSession.create(modelFile, {
         graphOptimizationLevel: 'all',
         ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads }),
       });
@@ -152,6 +157,7 @@ export class OnnxEmbedder implements Embedder {
       dimension: 0,
       batchSize: options.batchSize ?? 8,
       maxLength,
+      runtime,
       session,
       tokenizer,
       pooling,
@@ -234,10 +240,10 @@ export class OnnxEmbedder implements Embedder {
     });
     const shape = [rows, columns];
     const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', ids, shape),
-      attention_mask: new ort.Tensor('int64', mask, shape),
+      input_ids: new this.#runtime.Tensor('int64', ids, shape),
+      attention_mask: new this.#runtime.Tensor('int64', mask, shape),
     };
-    if (this.#needsTokenTypes) feeds.token_type_ids = new ort.Tensor('int64', types, shape);
+    if (this.#needsTokenTypes) feeds.token_type_ids = new this.#runtime.Tensor('int64', types, shape);
 
     let output: ort.Tensor;
     try {

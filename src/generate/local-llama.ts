@@ -4,6 +4,8 @@ import path from 'node:path';
 import type * as NodeLlamaCppModule from 'node-llama-cpp';
 import type { Llama, LlamaChatSession, LlamaCompletion, LlamaContext, LlamaGrammar, LlamaModel } from 'node-llama-cpp';
 import { ConfigError, messageOf, ProviderError } from '../errors.js';
+import { milvusRagHome } from '../internal/home.js';
+import { importOptional } from '../internal/optional-module.js';
 import { citationGrammar, markerGrammar } from './citations.js';
 import type { ChatModel } from './chat-model.js';
 import type { ChatCallOptions, ChatStreamPart } from './openai-chat.js';
@@ -15,10 +17,9 @@ import type { ChatMessage } from './prompt.js';
  */
 export const DEFAULT_LOCAL_MODEL = 'hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf';
 
-/** Where downloaded GGUF models are kept. */
+/** Where downloaded GGUF models are kept: `llm/` in `MILVUS_RAG_HOME` (`~/.cache/milvus-rag`). */
 export function defaultLlmCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'milvus-rag', 'llm');
+  return path.join(milvusRagHome(), 'llm');
 }
 
 /** Options of {@link LocalLlamaChatModel.load}. */
@@ -43,15 +44,23 @@ export interface LocalLlamaOptions {
 type NodeLlamaCpp = typeof NodeLlamaCppModule;
 
 async function importNodeLlamaCpp(): Promise<NodeLlamaCpp> {
+  let module: NodeLlamaCpp | undefined;
   try {
-    return await import('node-llama-cpp');
+    module = await importOptional('node-llama-cpp', () => import('node-llama-cpp'));
   } catch (error) {
+    throw new ConfigError('config.local-llm-missing', `cannot load node-llama-cpp: ${messageOf(error)}`, {
+      cause: error,
+      context: { field: 'llm.provider' },
+    });
+  }
+  if (module === undefined) {
     throw new ConfigError(
       'config.local-llm-missing',
-      `the local provider needs the node-llama-cpp package: npm install node-llama-cpp (${messageOf(error)})`,
-      { cause: error, context: { field: 'llm.provider' } },
+      'the local provider needs the node-llama-cpp package: run `npx milvus-rag setup --llm`, or npm install node-llama-cpp',
+      { context: { field: 'llm.provider' } },
     );
   }
+  return module;
 }
 
 /**

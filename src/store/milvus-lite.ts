@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { StoreError } from '../errors.js';
+import { readSetupRecord } from '../internal/home.js';
 import { packageRoot } from '../internal/package-root.js';
 
 /** Options of {@link acquireMilvusLite}. */
@@ -40,19 +41,22 @@ const children = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
 /**
- * The interpreter used to run Milvus Lite: `MILVUS_RAG_PYTHON` when set, else the project-local
- * virtual environment made by `scripts/setup.sh` (`.venv/bin/python`) when it exists, else `python3`.
+ * The interpreter used to run Milvus Lite: `MILVUS_RAG_PYTHON` when set, else the repo's virtual
+ * environment (`.venv/bin/python`, made by `scripts/setup.sh` in a clone), else the private one
+ * `milvus-rag setup` recorded in `MILVUS_RAG_HOME`, else `python3`.
  */
 export function defaultPythonPath(): string {
   const fromEnv = process.env.MILVUS_RAG_PYTHON;
   if (fromEnv) return fromEnv;
   const local = path.join(packageRoot(), '.venv', 'bin', 'python');
-  return existsSync(local) ? local : 'python3';
+  if (existsSync(local)) return local;
+  const recorded = readSetupRecord()?.python;
+  return recorded !== undefined && existsSync(recorded) ? recorded : 'python3';
 }
 
 /** The command that installs Milvus Lite for the given interpreter. */
 export function milvusLiteInstallCommand(python: string): string {
-  return `${python} -m pip install "milvus-lite>=3.2,<4" "pymilvus>=2.6"`;
+  return `${python} -m pip install -r ${path.join(packageRoot(), 'python', 'requirements.txt')}`;
 }
 
 /**
@@ -126,7 +130,7 @@ async function startServer(dataDir: string, options: MilvusLiteOptions): Promise
           new StoreError(
             missing ? 'store.python-missing' : 'store.lite-start',
             missing
-              ? `cannot run Python interpreter "${python}" to start Milvus Lite. Set MILVUS_RAG_PYTHON to a Python with milvus-lite, or run: bash scripts/setup.sh`
+              ? `cannot run Python interpreter "${python}" to start Milvus Lite. Run \`npx milvus-rag setup\` (a private Python with Milvus Lite), or set MILVUS_RAG_PYTHON to a Python with milvus-lite`
               : `cannot start Milvus Lite with ${python}: ${error.message}`,
             { cause: error, context },
           ),
@@ -182,7 +186,7 @@ function liteError(code: string, detail: string, dataDir: string, python: string
     case 'missing':
       return new StoreError(
         'store.lite-missing',
-        `Milvus Lite is not installed for ${python} (${detail}). Install it with: ${milvusLiteInstallCommand(python)}`,
+        `Milvus Lite is not installed for ${python} (${detail}). Run \`npx milvus-rag setup\` (a private Python with Milvus Lite), or install it there: ${milvusLiteInstallCommand(python)}`,
         { context },
       );
     case 'not-a-directory':

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { createMilvusStore } from '../../src/store/milvus-store.js';
 import { runCli } from '../helpers/cli.js';
 import { startFakeOpenAI } from '../helpers/fake-openai.js';
-import { FAQ_DIR, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { FAQ_DIR, ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 
 // `milvus-rag doctor` on a working set-up and on broken ones: real Milvus Lite, the real model,
@@ -94,7 +94,8 @@ describe('milvus-rag doctor', () => {
     assert.equal(check(report, 'python').status, 'ok');
     const lite = failed(report, 'milvus-lite');
     assert.match(lite.detail, /Milvus Lite is not installed .*No module named/);
-    assert.equal(lite.fix, `${python} -m pip install "milvus-lite>=3.2,<4" "pymilvus>=2.6"`);
+    // A Python the user named gets the pip command for it (the pinned requirements file).
+    assert.equal(lite.fix, `${python} -m pip install -r ${path.join(ROOT, 'python', 'requirements.txt')}`);
   });
 
   test('a missing model folder fails and says which folder, exit code 1', async () => {

@@ -107,7 +107,8 @@ describe('Milvus Lite as a child process', () => {
     await assert.rejects(createMilvusStore({ uri: path.join(folder, 'x.db'), python }), (error: unknown) => {
       assert.ok(error instanceof StoreError, String(error));
       assert.equal(error.code, 'store.lite-missing');
-      assert.ok(error.message.includes(`${python} -m pip install "milvus-lite>=3.2,<4"`), error.message);
+      assert.ok(error.message.includes('npx milvus-rag setup'), error.message);
+      assert.ok(error.message.includes(`${python} -m pip install -r `), error.message);
       return true;
     });
   });
