@@ -13,4 +13,5 @@ export { createChatModel, MilvusRag, openChatModel, type RagAskOptions } from '.
 export * from './retrieve/index.js';
 export * from './split/index.js';
 export * from './store/index.js';
+export * from './setup/index.js';
 export type * from './types.js';
