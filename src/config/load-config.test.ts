@@ -7,6 +7,44 @@ import { ConfigError } from '../errors.js';
 import { loadConfig } from './load-config.js';
 
 describe('loadConfig', () => {
+  test('what `milvus-rag setup` recorded fills in the model and local LLM only where nothing is configured', async () => {
+    const home = await tempDir();
+    await writeFile(
+      path.join(home, 'setup.json'),
+      JSON.stringify({
+        version: 1,
+        model: {
+          name: 'all-MiniLM-L6-v2',
+          path: '/models/mini',
+          modelId: 'all-MiniLM-L6-v2',
+          dimension: 384,
+          truncation: 'sentence-transformers',
+          source: 'pypi',
+        },
+        llm: { path: '/models/gemma.gguf', source: 'pypi' },
+      }),
+    );
+    const cwd = await tempDir();
+    const fromSetup = await loadConfig({ cwd, env: { MILVUS_RAG_HOME: home } });
+    assert.equal(fromSetup.embedding.model, 'all-MiniLM-L6-v2');
+    assert.equal(fromSetup.embedding.modelPath, '/models/mini');
+    assert.equal(fromSetup.llm.modelPath, '/models/gemma.gguf');
+
+    const named = await loadConfig({
+      cwd,
+      env: { MILVUS_RAG_HOME: home, MILVUS_RAG_MODEL: 'paraphrase-albert-small-v2', OPENAI_API_KEY: 'sk-x' },
+    });
+    assert.equal(named.embedding.model, 'paraphrase-albert-small-v2', 'a named model wins over the record');
+    assert.equal(named.embedding.modelPath, undefined);
+    assert.equal(named.llm.modelPath, undefined, 'a configured LLM provider wins over the local model');
+
+    const remote = await loadConfig({
+      cwd,
+      env: { MILVUS_RAG_HOME: home, MILVUS_RAG_EMBEDDING_PROVIDER: 'openai', MILVUS_RAG_EMBEDDING_BASE_URL: 'http://127.0.0.1:1/v1' },
+    });
+    assert.equal(remote.embedding.modelPath, undefined, 'an endpoint never gets a local folder');
+  });
+
   test('defaults: the reference store, collection, model and top 3; markdown chunks; no endpoint needed', async () => {
     const config = await loadConfig({ cwd: await tempDir(), env: {} });
     assert.equal(config.uri, './milvus_demo.db');

@@ -16,10 +16,21 @@ let pdfjs: Promise<PdfJs> | undefined;
  * error, as is a corrupt or password-protected one, each naming the file.
  */
 export async function readPdfPages(bytes: Uint8Array, location: string): Promise<PdfPage[]> {
-  // Loaded on first use: pdf.js is large and most corpora have no PDFs.
-  const lib = await (pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs'));
   const fail = (code: string, message: string, cause?: unknown) =>
     new LoadError(code, `${location} ${message}`, { cause, context: { file: location } });
+  // Loaded on first use: pdf.js is large and most corpora have no PDFs.
+  let lib: PdfJs;
+  try {
+    lib = await (pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs'));
+  } catch (error) {
+    pdfjs = undefined;
+    // pdf.js 5 needs DOMMatrix at load time, which Node gets from its optional @napi-rs/canvas.
+    throw fail(
+      'load.pdf-support',
+      `cannot be read: pdf.js does not load here (${messageOf(error)}). Install optional dependencies too (no --omit=optional), or: npm i @napi-rs/canvas`,
+      error,
+    );
+  }
   let document: Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
   try {
     // pdf.js takes ownership of (detaches) the buffer it is given, so it gets a copy.

@@ -128,7 +128,7 @@ describe('the npm package, installed into a new project', () => {
     }
   });
 
-  test('a TypeScript consumer (strict, nodenext) compiles against the library and the server', async () => {
+  test('a TypeScript consumer (strict, nodenext) and the README example compile against the library and the server', async () => {
     const consumer = path.join(project, 'ts-consumer');
     await mkdir(consumer, { recursive: true });
     await writeFile(
@@ -169,6 +169,11 @@ describe('the npm package, installed into a new project', () => {
         '',
       ].join('\n'),
     );
+    // The README's library example for app developers, as printed there.
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const example = /\*\*App developers\*\*[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, 'the README has a TypeScript example for app developers');
+    await writeFile(path.join(consumer, 'readme-example.ts'), example);
     const compiled = await sh(path.join(project, 'node_modules', '.bin', 'tsc'), ['-p', consumer]);
     assert.equal(compiled.code, 0, `${compiled.stdout}\n${compiled.stderr}`);
   });
