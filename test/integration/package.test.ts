@@ -91,7 +91,7 @@ describe('the npm package, installed into a new project', () => {
     assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
     assert.match(first.stdout, /setup done/);
     assert.match(first.stderr, /milvus-lite 3\.2\.2/);
-    assert.match(first.stderr, /onnxruntime-node .* trimmed to \d+ MB/);
+    assert.match(first.stderr, /onnxruntime-node .* trimmed from \d+ MB to \d+ MB/);
     const record = JSON.parse(readFileSync(path.join(home, 'setup.json'), 'utf8')) as {
       python: string;
       runtimeDir: string;
