@@ -81,7 +81,7 @@ export async function runSetup(options: SetupOptions = {}): Promise<SetupReport>
       `${result.name} ${result.version} ` +
       (result.source === 'package' ? `(installed with the application: ${result.dir})` : `in ${result.dir}`) +
       (result.bytes
-        ? `, ${mb(result.bytes.before)} MB trimmed to ${mb(result.bytes.after)} MB for ${process.platform}-${process.arch}`
+        ? `; the runtime folder trimmed from ${mb(result.bytes.before)} MB to ${mb(result.bytes.after)} MB for ${process.platform}-${process.arch}`
         : ''),
     patch: result.source === 'private' ? { runtimeDir } : {},
   });
