@@ -161,9 +161,22 @@ export const Collections = z
   })
   .openapi('Collections');
 
+const StorageState = z.enum(['ok', 'degraded', 'down']);
+
+export const Storage = z
+  .object({
+    state: StorageState,
+    reason: z.string().optional().openapi({ description: 'why it is not ok' }),
+    since: z.string().openapi({ description: 'ISO time since when it is in this state' }),
+  })
+  .openapi('Storage');
+
 export const Health = z
   .object({
-    status: z.literal('ok'),
+    status: StorageState.openapi({
+      description: 'ok; degraded while Milvus is being restarted or reconnected; down when that keeps failing',
+    }),
+    storage: Storage,
     version: z.string(),
     collection: z.string(),
     rows: z.number().nullable(),
@@ -173,6 +186,8 @@ export const Health = z
     auth: z.boolean().openapi({ description: 'whether /v1 routes need Authorization: Bearer' }),
   })
   .openapi('Health');
+
+export const Readiness = z.object({ status: StorageState, storage: Storage }).openapi('Readiness');
 
 // OpenAI's chat completions, as much of it as a RAG answer uses. Clients send more fields
 // (stream_options, top_p, user, ...): they are accepted and ignored, not refused.

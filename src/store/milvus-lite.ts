@@ -3,9 +3,10 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { StoreError } from '../errors.js';
+import { messageOf, StoreError } from '../errors.js';
 import { readSetupRecord } from '../internal/home.js';
 import { packageRoot } from '../internal/package-root.js';
+import type { StorageHealth } from './vector-store.js';
 
 /** Options of {@link acquireMilvusLite}. */
 export interface MilvusLiteOptions {
@@ -21,10 +22,15 @@ export interface MilvusLiteOptions {
 
 /** A running Milvus Lite server shared by every store of this process that opened the same path. */
 export interface MilvusLiteHandle {
-  /** `127.0.0.1:PORT`. */
+  /** `127.0.0.1:PORT` of the current server process (it changes when a dead one is restarted). */
   readonly address: string;
   readonly version: string;
   readonly dataDir: string;
+  /** Whether the server process is running. */
+  alive(): boolean;
+  /** Restarts the server if its process died, and resolves once one is serving again. */
+  revive(): Promise<void>;
+  health(): StorageHealth;
   /** Drops this user's reference; the server stops when the last one is released. */
   release(): Promise<void>;
 }
@@ -33,12 +39,30 @@ interface RunningServer {
   child: ChildProcess;
   address: string;
   version: string;
-  users: number;
 }
 
-const servers = new Map<string, Promise<RunningServer>>();
+/**
+ * One data directory's supervised server: the process serving now, who uses it, and its health.
+ * When the process dies while in use (a crash, the OOM killer), it is restarted with backoff.
+ */
+interface Slot {
+  dataDir: string;
+  options: MilvusLiteOptions;
+  server: RunningServer;
+  users: number;
+  stopping: boolean;
+  health: StorageHealth;
+  restarting: Promise<void> | undefined;
+}
+
+const slots = new Map<string, Promise<Slot>>();
 const children = new Set<ChildProcess>();
 let exitHookInstalled = false;
+
+/** Restart attempts wait 0.25 s, 0.5 s, 1 s ... up to this long between tries. */
+const MAX_BACKOFF_MS = 5_000;
+/** After this many failed restarts in a row the storage counts as down (restarts go on). */
+const DOWN_AFTER_FAILURES = 4;
 
 /**
  * The interpreter used to run Milvus Lite: `MILVUS_RAG_PYTHON` when set, else the repo's virtual
@@ -73,28 +97,96 @@ export async function acquireMilvusLite(options: MilvusLiteOptions): Promise<Mil
       { context: { file: options.dataDir } },
     );
   }
-  let pending = servers.get(dataDir);
+  let pending = slots.get(dataDir);
   if (pending === undefined) {
-    pending = startServer(dataDir, options);
-    servers.set(dataDir, pending);
-    pending.catch(() => servers.delete(dataDir));
+    pending = startServer(dataDir, options).then((server) => {
+      const slot: Slot = {
+        dataDir,
+        options,
+        server,
+        users: 0,
+        stopping: false,
+        health: { state: 'ok', since: new Date().toISOString() },
+        restarting: undefined,
+      };
+      supervise(slot);
+      return slot;
+    });
+    slots.set(dataDir, pending);
+    pending.catch(() => slots.delete(dataDir));
   }
-  const server = await pending;
-  server.users += 1;
+  const slot = await pending;
+  slot.users += 1;
   let released = false;
   return {
-    address: server.address,
-    version: server.version,
+    get address() {
+      return slot.server.address;
+    },
+    version: slot.server.version,
     dataDir,
+    alive: () => isRunning(slot.server.child),
+    revive: () => revive(slot),
+    health: () => ({ ...slot.health }),
     async release() {
       if (released) return;
       released = true;
-      server.users -= 1;
-      if (server.users > 0) return;
-      servers.delete(dataDir);
-      await stopChild(server.child);
+      slot.users -= 1;
+      if (slot.users > 0) return;
+      slot.stopping = true;
+      slots.delete(dataDir);
+      await slot.restarting?.catch(() => undefined);
+      await stopChild(slot.server.child);
     },
   };
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Restarts the slot's server when its process exits while the slot is still in use. */
+function supervise(slot: Slot): void {
+  const child = slot.server.child;
+  child.once('exit', (code, signal) => {
+    if (slot.stopping || slot.server.child !== child) return;
+    slot.health = {
+      state: 'degraded',
+      reason: `Milvus Lite exited (${signal ?? `code ${code}`}); restarting it`,
+      since: new Date().toISOString(),
+    };
+    void revive(slot).catch(() => undefined);
+  });
+}
+
+/** One restart loop per slot at a time; callers share it. Resolves once a server answers again. */
+function revive(slot: Slot): Promise<void> {
+  if (isRunning(slot.server.child) && slot.restarting === undefined) return Promise.resolve();
+  slot.restarting ??= (async () => {
+    let failures = 0;
+    for (;;) {
+      if (slot.stopping) {
+        throw new StoreError('store.closed', `Milvus Lite for ${slot.dataDir} was stopped`, { context: { file: slot.dataDir } });
+      }
+      try {
+        slot.server = await startServer(slot.dataDir, slot.options);
+        supervise(slot);
+        slot.health = { state: 'ok', since: new Date().toISOString() };
+        return;
+      } catch (error) {
+        failures += 1;
+        const down = failures >= DOWN_AFTER_FAILURES;
+        slot.health = {
+          state: down ? 'down' : 'degraded',
+          reason: `Milvus Lite cannot be restarted (${failures} tries): ${messageOf(error)}`,
+          since: failures === DOWN_AFTER_FAILURES ? new Date().toISOString() : slot.health.since,
+        };
+        await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_BACKOFF_MS, 250 * 2 ** (failures - 1))));
+      }
+    }
+  })().finally(() => {
+    slot.restarting = undefined;
+  });
+  return slot.restarting;
 }
 
 async function startServer(dataDir: string, options: MilvusLiteOptions): Promise<RunningServer> {
@@ -166,7 +258,7 @@ async function startServer(dataDir: string, options: MilvusLiteOptions): Promise
     (child.stdin as unknown as { unref?: () => void }).unref?.();
     (child.stdout as unknown as { unref?: () => void }).unref?.();
     (child.stderr as unknown as { unref?: () => void }).unref?.();
-    return { child, address: `127.0.0.1:${ready.port}`, version: ready.version, users: 0 };
+    return { child, address: `127.0.0.1:${ready.port}`, version: ready.version };
   } catch (error) {
     await stopChild(child);
     throw error;

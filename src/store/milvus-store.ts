@@ -10,6 +10,7 @@ import {
   type SearchHit,
   type SearchOptions,
   SPARSE_FIELD,
+  type StorageHealth,
   type StoreCapabilities,
   type VectorStore,
 } from './vector-store.js';
@@ -70,14 +71,18 @@ export async function createMilvusStore(options: MilvusStoreOptions = {}): Promi
     address = uri;
   }
   const shown = lite ? path.resolve(uri) : redactUrl(uri);
-  const client = new MilvusClient({
-    address,
-    ...(options.token ? { token: options.token } : {}),
-    ...(options.database ? { database: options.database } : {}),
-    ...(lite ? { ssl: false } : {}),
-    logLevel: 'error',
-  });
-  quietConnect(client);
+  const connect = (to: string): MilvusClient => {
+    const made = new MilvusClient({
+      address: to,
+      ...(options.token ? { token: options.token } : {}),
+      ...(options.database ? { database: options.database } : {}),
+      ...(lite ? { ssl: false } : {}),
+      logLevel: 'error',
+    });
+    quietConnect(made);
+    return made;
+  };
+  const client = connect(address);
   let version: string;
   try {
     const response = (await client.getVersion()) as { version: string; status?: Status };
@@ -97,6 +102,7 @@ export async function createMilvusStore(options: MilvusStoreOptions = {}): Promi
     shown,
     { backend: lite ? 'milvus-lite' : 'milvus-server', serverVersion: version, fullTextSearch: Boolean(lite) || atLeast(version, 2, 5) },
     lite,
+    () => connect(lite ? lite.address : address),
   );
 }
 
@@ -116,17 +122,34 @@ export function atLeast(version: string, major: number, minor: number): boolean 
 export class MilvusStore implements VectorStore {
   readonly uri: string;
   readonly capabilities: StoreCapabilities;
-  readonly #client: MilvusClient;
+  #client: MilvusClient;
   readonly #lite: MilvusLiteHandle | undefined;
+  /** Makes a new client for the current address (Milvus Lite's port changes when it is restarted). */
+  readonly #reconnect: (() => MilvusClient) | undefined;
+  #health: StorageHealth = { state: 'ok', since: new Date().toISOString() };
+  #healing: Promise<void> | undefined;
   #closed = false;
   /** Collections this store has loaded; Milvus Lite reopens collections released. */
   readonly #loaded = new Set<string>();
 
-  constructor(client: MilvusClient, uri: string, capabilities: StoreCapabilities, lite?: MilvusLiteHandle) {
+  constructor(client: MilvusClient, uri: string, capabilities: StoreCapabilities, lite?: MilvusLiteHandle, reconnect?: () => MilvusClient) {
     this.#client = client;
     this.uri = uri;
     this.capabilities = capabilities;
     this.#lite = lite;
+    this.#reconnect = reconnect;
+  }
+
+  /**
+   * Whether Milvus answers: `degraded` (with the reason and since when) while a dead Milvus Lite is
+   * restarted or a server cannot be reached, `down` when Lite restarts keep failing.
+   */
+  health(): StorageHealth {
+    if (this.#lite) {
+      const lite = this.#lite.health();
+      return lite.state === 'ok' ? this.#health : lite;
+    }
+    return { ...this.#health };
   }
 
   /** The SDK client, for operations this class does not wrap. */
@@ -615,16 +638,80 @@ export class MilvusStore implements VectorStore {
         context: { collection, endpoint: this.uri },
       });
     }
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof StoreError) throw error;
-      throw new StoreError('store.request', `${operation} on collection "${collection}" at ${this.uri} failed: ${messageOf(error)}`, {
-        cause: error,
-        context: { collection, endpoint: this.uri },
-      });
+    let failure: unknown;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const result = await run();
+        if (this.#health.state !== 'ok') this.#health = { state: 'ok', since: new Date().toISOString() };
+        return result;
+      } catch (error) {
+        if (error instanceof StoreError) throw error;
+        failure = error;
+        if (!isConnectionError(error) || this.#reconnect === undefined) break;
+        this.#health = {
+          state: 'degraded',
+          reason: `${this.capabilities.backend} at ${this.uri} is not reachable: ${messageOf(error).split('\n')[0]}`,
+          since: this.#health.state === 'ok' ? new Date().toISOString() : this.#health.since,
+        };
+        // Reads, and writes that are idempotent (upserts and deletes by id), get one retry on a
+        // new connection; an insert or a create might have happened and is not repeated.
+        if (attempt > 0 || NOT_RETRIED.has(operation)) break;
+        try {
+          await this.#heal();
+        } catch (healError) {
+          failure = healError;
+          break;
+        }
+      }
     }
+    const unreachable = isConnectionError(failure);
+    throw new StoreError(
+      unreachable ? 'store.unavailable' : 'store.request',
+      `${operation} on collection "${collection}" at ${this.uri} failed: ${messageOf(failure)}`,
+      { cause: failure, context: { collection, endpoint: this.uri } },
+    );
   }
+
+  /**
+   * After a connection failure: waits for a dead Milvus Lite to be restarted (at most 30 s), then
+   * replaces the client and loads the collections this store had loaded. One heal at a time.
+   */
+  #heal(): Promise<void> {
+    this.#healing ??= (async () => {
+      if (this.#lite) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          this.#lite.revive(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('Milvus Lite was not back within 30 s')), 30_000);
+          }),
+        ]).finally(() => clearTimeout(timer));
+      }
+      const old = this.#client;
+      this.#client = this.#reconnect!();
+      void old.closeConnection().catch(() => undefined);
+      for (const name of this.#loaded) {
+        await this.#client.loadCollectionSync({ collection_name: name }).catch(() => undefined);
+      }
+    })().finally(() => {
+      this.#healing = undefined;
+    });
+    return this.#healing;
+  }
+}
+
+/** Operations that may have taken effect before the connection broke, so are not sent twice. */
+const NOT_RETRIED = new Set(['insert', 'create collection', 'create index', 'drop collection', 'drop index', 'release collection']);
+
+/** gRPC's "the other end is gone": the process died, the server restarted, the network dropped. */
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (
+    code === 14 ||
+    /UNAVAILABLE|ECONNREFUSED|ECONNRESET|No connection established|Connection dropped|socket hang up|Milvus Lite was not back/i.test(
+      messageOf(error),
+    )
+  );
 }
 
 /**

@@ -107,9 +107,20 @@ export interface StoreCapabilities {
 }
 
 /** The operations of the reference pipeline on a Milvus collection. */
+/** Whether the storage answers: `degraded` while a dead Milvus Lite is being restarted, `down` after restarts kept failing. */
+export interface StorageHealth {
+  state: 'ok' | 'degraded' | 'down';
+  /** Why it is not ok. */
+  reason?: string;
+  /** ISO time since when it is in this state. */
+  since: string;
+}
+
 export interface VectorStore {
   readonly uri: string;
   readonly capabilities: StoreCapabilities;
+  /** Whether the storage answers now (see {@link MilvusStore.health}); absent means always ok. */
+  health?(): StorageHealth;
   hasCollection(name: string): Promise<boolean>;
   /** The names of the collections in the database, sorted. */
   listCollections(): Promise<string[]>;

@@ -6,7 +6,25 @@ import path from 'node:path';
 import { createRoute } from '@hono/zod-openapi';
 import { PROPERTY } from '../../pipeline/ingest.js';
 import { errors, json, type RouteDeps, type ServerApp } from '../route-kit.js';
-import { Collections, Health } from '../schemas.js';
+import type { StorageHealth, VectorStore } from '../../store/vector-store.js';
+import { Collections, Health, Readiness } from '../schemas.js';
+
+/** How long /health and /health/ready wait for Milvus before saying it does not answer. */
+const PROBE_MS = 2_000;
+
+function storageHealth(store: VectorStore): StorageHealth {
+  return store.health?.() ?? { state: 'ok', since: new Date(0).toISOString() };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
 
 export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps): void {
   app.openapi(
@@ -17,10 +35,16 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
       responses: { 200: json(Health, 'the server is up') },
     }),
     async (c) => {
-      const rows = (await rag.store.hasCollection(rag.config.collection)) ? await rag.store.count(rag.config.collection) : null;
+      // A quick probe: while Milvus is down /health still answers, saying so.
+      const rows = await withTimeout(
+        (async () => ((await rag.store.hasCollection(rag.config.collection)) ? await rag.store.count(rag.config.collection) : null))(),
+        PROBE_MS,
+      ).catch(() => null);
+      const storage = storageHealth(rag.store);
       return c.json(
         {
-          status: 'ok' as const,
+          status: storage.state,
+          storage,
           version: options.version ?? '0.0.0',
           collection: rag.config.collection,
           rows,
@@ -36,6 +60,38 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
         },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/health/live',
+      summary: 'Liveness for orchestrators: the process answers HTTP (200), whatever the storage does',
+      responses: { 200: json(Readiness, 'alive') },
+    }),
+    (c) => {
+      const storage = storageHealth(rag.store);
+      return c.json({ status: storage.state, storage }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/health/ready',
+      summary: 'Readiness for orchestrators: 200 when Milvus answers, 503 while it is degraded or down',
+      responses: { 200: json(Readiness, 'ready'), 503: json(Readiness, 'not ready') },
+    }),
+    async (c) => {
+      const answered = await withTimeout(rag.store.listCollections(), PROBE_MS).then(
+        () => true,
+        () => false,
+      );
+      const storage = storageHealth(rag.store);
+      const status: StorageHealth['state'] = answered ? storage.state : storage.state === 'ok' ? 'degraded' : storage.state;
+      if (status === 'ok') return c.json({ status, storage }, 200);
+      return c.json({ status, storage }, 503);
     },
   );
 

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { loadConfig } from '../../src/config/load-config.js';
+import { MilvusRag } from '../../src/pipeline/rag.js';
+import { type RunningServer, startServer } from '../../src/server/index.js';
+import { FAQ_DIR, REFERENCE_QUESTION, ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
+
+// A server left running while its Milvus Lite process is killed (as the OOM killer would): the
+// storage is restarted under it, searches answer again, /health says what happened.
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const folder = await tempDir();
+const db = path.join(folder, 'healing.db');
+
+/** The Milvus Lite process serving `db` (the launcher's command line names it). */
+async function litePid(): Promise<number | undefined> {
+  const { stdout } = await run('pgrep', ['-f', `milvus_lite_launcher.py ${db}`]).catch(() => ({ stdout: '' }));
+  const pids = stdout.split('\n').filter(Boolean).map(Number);
+  return pids[0];
+}
+
+describe('self-healing storage under a running server (Milvus Lite)', () => {
+  let rag: MilvusRag;
+  let server: RunningServer;
+
+  before(async () => {
+    const config = await loadConfig({
+      cwd: ROOT,
+      env: {},
+      flags: { uri: db, embedding: { modelPath: TEST_MODEL_PATH }, server: { port: 0, uploadDir: path.join(folder, 'uploads') } },
+    });
+    rag = await MilvusRag.open(config);
+    await rag.ingest(FAQ_DIR, { drop: true });
+    server = await startServer(rag, config, { cwd: folder });
+  });
+  after(async () => {
+    await server?.close();
+    await rag?.close();
+  });
+
+  test('20 searches with Milvus Lite killed in the middle: answers again within 10 s, /health degraded then ok', async (t) => {
+    const health = async () => (await (await fetch(`${server.url}/health`)).json()) as { status: string; storage: { reason?: string } };
+    assert.equal((await health()).status, 'ok');
+    const before = await litePid();
+    assert.ok(before, 'Milvus Lite runs');
+
+    const outcomes: Array<{ at: number; status: number; top?: string }> = [];
+    const states = new Set<string>();
+    let killedAt = 0;
+    for (let index = 0; index < 20; index++) {
+      if (index === 5) {
+        process.kill(before, 'SIGKILL');
+        killedAt = Date.now();
+        // Seen from outside right after the kill: degraded, with the reason.
+        const seen = await health();
+        states.add(seen.status);
+        if (seen.status !== 'ok') assert.match(seen.storage.reason ?? '', /Milvus Lite|not reachable/);
+      }
+      const response = await fetch(`${server.url}/v1/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: REFERENCE_QUESTION }),
+      });
+      const body = (await response.json()) as { results?: Array<{ headings: string }> };
+      outcomes.push({ at: Date.now(), status: response.status, ...(body.results?.[0] ? { top: body.results[0].headings } : {}) });
+      states.add((await health()).status);
+      await sleep(250);
+    }
+    const after = await litePid();
+    assert.ok(after && after !== before, 'a new Milvus Lite process serves the data');
+    assert.ok(states.has('degraded'), `health went degraded: ${[...states].join(', ')}`);
+    assert.equal((await health()).status, 'ok');
+    // Every search sent 10 s after the kill or later answered, with the right section first.
+    const late = outcomes.filter((outcome) => outcome.at - killedAt >= 10_000 || outcomes.indexOf(outcome) >= 15);
+    for (const outcome of outcomes.slice(0, 5)) assert.equal(outcome.status, 200);
+    const firstOkAfterKill = outcomes.slice(5).find((outcome) => outcome.status === 200);
+    assert.ok(firstOkAfterKill && firstOkAfterKill.at - killedAt <= 10_000, JSON.stringify(outcomes));
+    t.diagnostic(
+      `statuses ${outcomes.map((outcome) => outcome.status).join(' ')}; first answer ${firstOkAfterKill.at - killedAt} ms after the kill; health seen: ${[...states].join(', ')}`,
+    );
+    for (const outcome of late) assert.equal(outcome.status, 200, JSON.stringify(outcomes));
+    for (const outcome of outcomes.filter((each) => each.status === 200)) assert.match(outcome.top ?? '', /Where does Milvus store data/);
+    // The rows survived the crash.
+    const rows = ((await health()) as unknown as { rows: number }).rows;
+    assert.ok(rows > 50, `rows after the restart: ${rows}`);
+  });
+
+  test('/health/live answers 200 and /health/ready 200 once the storage is back', async () => {
+    assert.equal((await fetch(`${server.url}/health/live`)).status, 200);
+    assert.equal((await fetch(`${server.url}/health/ready`)).status, 200);
+  });
+});
