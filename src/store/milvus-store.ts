@@ -690,8 +690,16 @@ export class MilvusStore implements VectorStore {
       const old = this.#client;
       this.#client = this.#reconnect!();
       void old.closeConnection().catch(() => undefined);
-      for (const name of this.#loaded) {
+      // A restarted Milvus Lite has every collection released: load them all again (a server keeps
+      // its load state; reloading what this store loaded is then a no-op).
+      const names = new Set(this.#loaded);
+      if (this.#lite) {
+        const listed = await this.#client.showCollections().catch(() => undefined);
+        for (const entry of listed?.data ?? []) names.add(entry.name);
+      }
+      for (const name of names) {
         await this.#client.loadCollectionSync({ collection_name: name }).catch(() => undefined);
+        this.#loaded.add(name);
       }
     })().finally(() => {
       this.#healing = undefined;

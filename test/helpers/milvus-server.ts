@@ -13,7 +13,12 @@ export const MILVUS_SERVER_BIN = path.join(ROOT, '.venv', 'bin', 'milvus-server'
 
 export interface MilvusServer {
   uri: string;
+  /** Stops it for good and removes its data. */
   stop(): Promise<void>;
+  /** Stops the processes, keeping data and ports (for restart tests). */
+  halt(): Promise<void>;
+  /** Starts it again on the same data and ports after {@link halt}, and waits until it serves. */
+  start(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -138,49 +143,62 @@ export async function startMilvusServer(timeoutMs = 180_000): Promise<MilvusServ
   const ports = new Map<string, number>();
   for (const flag of flags) ports.set(flag, await freePort());
   const args = ['--data', dataDir, ...flags.flatMap((flag) => [`--${flag}`, String(ports.get(flag))])];
-  // Its own process group, so the wrapper, etcd and the milvus binary stop together.
-  const child: ChildProcess = spawn(MILVUS_SERVER_BIN, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (data: Buffer) => {
-    stderr = (stderr + data.toString()).slice(-4000);
-  });
   const address = `127.0.0.1:${ports.get('proxy-port')}`;
+  let stderr = '';
+  let child: ChildProcess | undefined;
+  /** SIGTERM the whole group, 10 s, then SIGKILL what is left; waits until etcd's fixed port is free. */
+  const halt = async () => {
+    const group = child?.pid;
+    if (group === undefined) return;
+    signalGroup(group, 'SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (groupAlive(group) && Date.now() < deadline) await sleep(200);
+    if (groupAlive(group)) signalGroup(group, 'SIGKILL');
+    const portDeadline = Date.now() + 10_000;
+    while ((await portInUse(2379)) && Date.now() < portDeadline) await sleep(200);
+  };
   const stop = async () => {
-    const group = child.pid;
-    if (group !== undefined) {
-      // SIGTERM the whole group, give it 10 s, then SIGKILL whatever is left (the milvus binary can
-      // outlive its Python wrapper), and wait until etcd's fixed port is free for the next server.
-      signalGroup(group, 'SIGTERM');
-      const deadline = Date.now() + 10_000;
-      while (groupAlive(group) && Date.now() < deadline) await sleep(200);
-      if (groupAlive(group)) signalGroup(group, 'SIGKILL');
-      const portDeadline = Date.now() + 10_000;
-      while ((await portInUse(2379)) && Date.now() < portDeadline) await sleep(200);
-    }
+    await halt();
     await rm(dataDir, { recursive: true, force: true });
     await unlock();
   };
-
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`milvus-server exited with code ${child.exitCode}: ${stderr}`);
-    }
-    const client = new MilvusClient({ address, logLevel: 'error', timeout: 5_000 });
-    quietConnect(client);
-    try {
-      const response = await client.showCollections();
-      if (response.status.error_code === 'Success') {
-        await client.closeConnection();
-        return { uri: `http://${address}`, stop };
+  /** Starts the server on the same data and ports, and waits until it serves. */
+  const launch = async () => {
+    // Its own process group, so the wrapper, etcd and the milvus binary stop together.
+    const started: ChildProcess = spawn(MILVUS_SERVER_BIN, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = started;
+    started.stderr?.on('data', (data: Buffer) => {
+      stderr = (stderr + data.toString()).slice(-4000);
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (started.exitCode !== null) throw new Error(`milvus-server exited with code ${started.exitCode}: ${stderr}`);
+      const client = new MilvusClient({ address, logLevel: 'error', timeout: 5_000 });
+      quietConnect(client);
+      try {
+        const response = await client.showCollections();
+        if (response.status.error_code === 'Success') {
+          await client.closeConnection();
+          return;
+        }
+      } catch {
+        // not ready yet
       }
-    } catch {
-      // not ready yet
+      await client.closeConnection().catch(() => undefined);
+      await sleep(1_000);
     }
-    await client.closeConnection().catch(() => undefined);
-    await sleep(1_000);
+    throw new Error(`milvus-server did not become ready within ${timeoutMs} ms: ${stderr}`);
+  };
+  try {
+    await launch();
+  } catch (error) {
+    await stop();
+    throw error;
   }
-  await stop();
-  throw new Error(`milvus-server did not become ready within ${timeoutMs} ms: ${stderr}`);
+  return {
+    uri: `http://${address}`,
+    stop,
+    halt,
+    start: launch,
+  };
 }

@@ -7,6 +7,8 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { MilvusRag } from '../../src/pipeline/rag.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { FAQ_DIR, REFERENCE_QUESTION, ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { type MilvusServer, startMilvusServer } from '../helpers/milvus-server.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { tempDir } from '../helpers/temp.js';
 
 // A server left running while its Milvus Lite process is killed (as the OOM killer would): the
@@ -92,5 +94,76 @@ describe('self-healing storage under a running server (Milvus Lite)', () => {
   test('/health/live answers 200 and /health/ready 200 once the storage is back', async () => {
     assert.equal((await fetch(`${server.url}/health/live`)).status, 200);
     assert.equal((await fetch(`${server.url}/health/ready`)).status, 200);
+  });
+});
+
+// The 2.3 standalone package (PyPI `milvus` 2.3.5) does not come back when restarted on its own
+// data here (its health check never turns OK), so the server is taken away on the network path
+// instead: every connection is dropped and new ones refused, as during a restart, then restored.
+describe('self-healing storage under a running server (a Milvus 2.3 server taken away and brought back)', () => {
+  let milvus: MilvusServer;
+  let proxy: TcpProxy;
+  let rag: MilvusRag;
+  let server: RunningServer;
+
+  before(async () => {
+    milvus = await startMilvusServer();
+    const target = new URL(milvus.uri);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    const config = await loadConfig({
+      cwd: ROOT,
+      env: {},
+      flags: {
+        uri: `http://${proxy.address}`,
+        embedding: { modelPath: TEST_MODEL_PATH },
+        server: { port: 0, uploadDir: path.join(folder, 'uploads-server') },
+      },
+    });
+    rag = await MilvusRag.open(config);
+    await rag.ingest(FAQ_DIR, { drop: true });
+    server = await startServer(rag, config, { cwd: folder });
+  });
+  after(async () => {
+    await server?.close();
+    await rag?.close();
+    await proxy?.close();
+    await milvus?.stop();
+  });
+
+  test('searches fail (503) while it is away and answer again within 10 s of it being back; /health degraded then ok', async (t) => {
+    const health = async () => (await (await fetch(`${server.url}/health`)).json()) as { status: string };
+    const search = async () => {
+      const response = await fetch(`${server.url}/v1/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: REFERENCE_QUESTION }),
+      });
+      const body = (await response.json()) as { results?: Array<{ headings: string }> };
+      return { status: response.status, top: body.results?.[0]?.headings ?? '' };
+    };
+    for (let index = 0; index < 5; index++) assert.equal((await search()).status, 200);
+
+    await proxy.cut();
+    const seen = new Set<string>();
+    for (let index = 0; index < 3; index++) {
+      assert.equal((await search()).status, 503, 'a search while the server is away fails as unavailable');
+      seen.add((await health()).status);
+    }
+    await proxy.restore();
+    const backAt = Date.now();
+
+    const after: Array<{ at: number; status: number; top: string }> = [];
+    while (after.length < 12) {
+      after.push({ at: Date.now(), ...(await search()) });
+      seen.add((await health()).status);
+      await sleep(250);
+    }
+    const firstOk = after.find((outcome) => outcome.status === 200);
+    assert.ok(firstOk && firstOk.at - backAt <= 10_000, JSON.stringify(after));
+    for (const outcome of after.filter((each) => each.at - backAt >= 10_000)) assert.equal(outcome.status, 200);
+    for (const outcome of after.filter((each) => each.status === 200)) assert.match(outcome.top, /Where does Milvus store data/);
+    assert.ok(seen.has('degraded'), [...seen].join(', '));
+    assert.equal((await health()).status, 'ok');
+    t.diagnostic(`after it came back: ${after.map((each) => each.status).join(' ')}; first answer ${firstOk.at - backAt} ms later`);
   });
 });
