@@ -22,6 +22,11 @@ export { RAG_MODEL_ID } from './routes/openai.js';
 
 /** Options of {@link createServerApp}. */
 export interface ServerAppOptions {
+  /**
+   * Aborted when the server shuts down: streams end with a final `error` event (code
+   * `shutting_down`) and the running ingest job stops where a re-run resumes it.
+   */
+  shutdownSignal?: AbortSignal;
   /** Clients must send `Authorization: Bearer <apiKey>` to `/v1/*` and `/openapi.json`. */
   apiKey?: string | undefined;
   /** Browser origins allowed by CORS. Default: none (CORS off). */

@@ -2,6 +2,7 @@
  * @module server — `milvus-rag serve`: the HTTP API (search, ask, ingest jobs, an
  * OpenAI-compatible chat endpoint, OpenAPI) and a web page, a thin shell over {@link MilvusRag}.
  */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
@@ -25,7 +26,12 @@ export function isLoopback(host: string): boolean {
 export interface RunningServer {
   /** `http://host:port`, the port resolved when 0 was asked for. */
   url: string;
-  close(): Promise<void>;
+  /**
+   * Shuts down gracefully: stops accepting connections, ends streams with a final `error` event
+   * (`shutting_down`), stops the running ingest job where a re-run resumes it, lets other requests
+   * in flight finish within `graceMs` (default 10 s), then closes what is left.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /**
@@ -47,7 +53,9 @@ export async function startServer(
     );
   }
   const cwd = options.cwd ?? process.cwd();
+  const shutdown = new AbortController();
   const { app, jobs } = createServerApp(rag, {
+    shutdownSignal: shutdown.signal,
     apiKey: server.apiKey,
     corsOrigins: server.corsOrigins,
     maxBodyBytes: server.maxBodyBytes,
@@ -66,8 +74,20 @@ export async function startServer(
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,
-    close: async () => {
-      await new Promise<void>((resolve) => listening.close(() => resolve()));
+    close: async ({ graceMs = 10_000 } = {}) => {
+      const http = listening as unknown as Server;
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      shutdown.abort();
+      // Connections that finish their request are closed as they go idle; after the grace
+      // period whatever is still open is closed too.
+      const idle = setInterval(() => http.closeIdleConnections(), 100);
+      const force = setTimeout(() => http.closeAllConnections(), graceMs);
+      try {
+        await closed;
+      } finally {
+        clearInterval(idle);
+        clearTimeout(force);
+      }
       await jobs.idle();
     },
   };

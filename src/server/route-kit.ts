@@ -35,6 +35,36 @@ export function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; mess
   return issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`).join('; ');
 }
 
+/**
+ * Yields `events` until `signal` aborts (the server is shutting down), then stops the generator and
+ * throws a 503 `shutting_down`, which the streaming routes send as their final event.
+ */
+export async function* untilShutdown<T>(events: AsyncGenerator<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  if (signal === undefined) {
+    yield* events;
+    return;
+  }
+  const shutdown = () => new ApiError(503, 'shutting_down', 'the server is shutting down; send the request again once it is back');
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(shutdown());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    for (;;) {
+      const next = await Promise.race([events.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    // Not awaited: a pending model call finishes on its own; nothing more is read from it.
+    void events.return(undefined).catch(() => undefined);
+  }
+}
+
 export function invalidJson(): never {
   throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON');
 }

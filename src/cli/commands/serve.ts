@@ -34,12 +34,17 @@ export function registerServe({ program, config, version }: CliContext): void {
           `${resolved.server.apiKey ? ', API key required' : ''}; Ctrl-C stops\n`,
       );
       process.stdout.write(`${server.url}\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
       });
-      if (!quiet) process.stderr.write('stopping\n');
+      // A second signal while stopping ends at once.
+      const hurry = () => process.exit(130);
+      process.once('SIGINT', hurry);
+      process.once('SIGTERM', hurry);
+      if (!quiet) process.stderr.write(`${signal}: stopping (streams get a final event, requests in flight up to 10 s)\n`);
       await server.close();
       await rag.close();
+      if (!quiet) process.stderr.write('stopped\n');
     });
 }

@@ -30,6 +30,8 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
         ...(request.prune && !request.confirm ? { maxPruneFraction: 0.5 } : {}),
         roots: readableRoots,
         onProgress,
+        // A shutdown stops the job between batches; the sync path resumes it on the next run.
+        ...(options.shutdownSignal ? { signal: options.shutdownSignal } : {}),
       }),
     { showPath: (text) => relativePaths(text, readableRoots) },
   );

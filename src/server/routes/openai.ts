@@ -12,13 +12,13 @@ import type { AskEvent } from '../../pipeline/ask.js';
 import { rewriteQuestion } from '../../pipeline/conversation.js';
 import { sourcesToJson } from '../../pipeline/sources.js';
 import { ApiError, toHttpError } from '../http-errors.js';
-import { errors, json, type RouteDeps, type ServerApp } from '../route-kit.js';
+import { errors, json, type RouteDeps, type ServerApp, untilShutdown } from '../route-kit.js';
 import { ChatCompletion, ChatCompletionRequest, ModelList } from '../schemas.js';
 
 /** The name OpenAI clients use for the RAG in `model`. */
 export const RAG_MODEL_ID = 'milvus-rag';
 
-export function registerOpenAIRoutes(app: ServerApp, { rag, logError }: RouteDeps): void {
+export function registerOpenAIRoutes(app: ServerApp, { rag, options, logError }: RouteDeps): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -65,7 +65,7 @@ export function registerOpenAIRoutes(app: ServerApp, { rag, logError }: RouteDep
         // An event stream, not the JSON body the route's types describe.
         return streamChatCompletion(
           c,
-          events,
+          untilShutdown(events, options.shutdownSignal),
           { id, created, includeUsage: Boolean(body.stream_options?.include_usage) },
           logError,
         ) as never;

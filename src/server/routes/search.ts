@@ -8,10 +8,10 @@ import { streamSSE } from 'hono/streaming';
 import type { AskEvent } from '../../pipeline/ask.js';
 import { sourcesToJson } from '../../pipeline/sources.js';
 import { toHttpError } from '../http-errors.js';
-import { errors, json, type RouteDeps, type ServerApp } from '../route-kit.js';
+import { errors, json, type RouteDeps, type ServerApp, untilShutdown } from '../route-kit.js';
 import { AskRequest, AskResponse, ErrorBody, SearchRequest, SearchResponse } from '../schemas.js';
 
-export function registerSearchRoutes(app: ServerApp, { rag, logError }: RouteDeps): void {
+export function registerSearchRoutes(app: ServerApp, { rag, options, logError }: RouteDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -60,7 +60,7 @@ export function registerSearchRoutes(app: ServerApp, { rag, logError }: RouteDep
         ...(body.filter ? { filter: body.filter } : {}),
         signal: c.req.raw.signal,
       };
-      if (body.stream) return streamAskEvents(c, rag.askStream(body.question, askOptions), logError);
+      if (body.stream) return streamAskEvents(c, untilShutdown(rag.askStream(body.question, askOptions), options.shutdownSignal), logError);
       const result = await rag.ask(body.question, askOptions);
       return c.json(
         {
