@@ -205,6 +205,8 @@ export const configSchema = z
           .default(64 * 1024 * 1024),
         /** Where uploaded documents are kept (and ingested from). */
         uploadDir: z.string().default('./milvus-rag-uploads'),
+        /** Where ingest jobs are kept across restarts. Default: beside the data, `<db>.jobs/<collection>` for Milvus Lite, else `./milvus-rag-jobs/<collection>`. */
+        jobsDir: z.string().optional(),
         /** Server paths POST /v1/ingest may read, folders or files. Default: the working directory. */
         ingestRoots: z.array(z.string()).optional(),
       })

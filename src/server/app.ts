@@ -27,6 +27,8 @@ export interface ServerAppOptions {
    * `shutting_down`) and the running ingest job stops where a re-run resumes it.
    */
   shutdownSignal?: AbortSignal;
+  /** Where ingest jobs are kept, so they survive a restart (see {@link IngestJobs}). Default: in memory only. */
+  jobsDir?: string;
   /** Clients must send `Authorization: Bearer <apiKey>` to `/v1/*` and `/openapi.json`. */
   apiKey?: string | undefined;
   /** Browser origins allowed by CORS. Default: none (CORS off). */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { isLiteUri } from '../store/milvus-store.js';
 import type { MilvusRag } from '../pipeline/rag.js';
 import { createServerApp } from './app.js';
 
@@ -61,11 +62,19 @@ export async function startServer(
     maxBodyBytes: server.maxBodyBytes,
     maxUploadBytes: server.maxUploadBytes,
     uploadDir: path.resolve(cwd, server.uploadDir),
+    jobsDir: path.resolve(
+      cwd,
+      server.jobsDir ?? (isLiteUri(config.uri) ? `${config.uri}.jobs` : 'milvus-rag-jobs'),
+      server.jobsDir === undefined ? config.collection : '.',
+    ),
     ingestRoots: (server.ingestRoots ?? [cwd]).map((root) => path.resolve(cwd, root)),
     // On loopback, answer only to local names: a DNS-rebinding page cannot reach the API.
     ...(loopback ? { allowedHosts: ['127.0.0.1', 'localhost', '::1', '[::1]'] } : {}),
     ...(options.version ? { version: options.version } : {}),
   });
+  // Jobs kept from before a restart: finished ones answer again, unfinished ones run again.
+  const resumed = await jobs.restore();
+  if (resumed > 0) process.stderr.write(`milvus-rag serve: resuming ${resumed} unfinished ingest job(s)\n`);
   const listening = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const instance = serve({ fetch: app.fetch, hostname: server.host, port: server.port }, () => resolve(instance));
     instance.once('error', reject);

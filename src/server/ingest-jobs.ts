@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { messageOf } from '../errors.js';
 import type { IngestProgress, IngestResult } from '../pipeline/ingest.js';
 
@@ -22,6 +24,14 @@ export interface IngestJob {
   error?: string;
   createdAt: string;
   finishedAt?: string;
+  /** How many times the job was picked up again after a restart or a shutdown. */
+  resumed?: number;
+}
+
+/** A job as kept on disk: what the API shows, and the request to run it again. */
+interface StoredJob {
+  job: IngestJob;
+  request: IngestJobRequest;
 }
 
 /** Runs one ingest: the pipeline's `MilvusRag.ingest`, bound to the server's collection. */
@@ -30,20 +40,67 @@ export type RunIngest = (request: IngestJobRequest, onProgress: (progress: Inges
 /**
  * Ingest jobs of the server, run one at a time in submission order: two syncs of the same
  * collection at once would race on the same files' chunks. Finished jobs are kept (the newest
- * `keep`) so clients can read their outcome.
+ * `keep`) so clients can read their outcome. With `dir`, every job is also kept on disk (one JSON
+ * file each, written atomically on each change and at most once a second for progress), so
+ * after a restart {@link restore} answers for old jobs and runs unfinished ones again: ingest is
+ * an incremental sync, so a job cut short resumes with no duplicate and no missing chunk.
  */
 export class IngestJobs {
   readonly #jobs = new Map<string, IngestJob>();
   readonly #run: RunIngest;
   readonly #keep: number;
   readonly #showPath: (text: string) => string;
+  readonly #dir: string | undefined;
+  readonly #requests = new Map<string, IngestJobRequest>();
+  readonly #interrupted: () => boolean;
   #queue: Promise<void> = Promise.resolve();
+  #writes: Promise<void> = Promise.resolve();
 
-  /** `showPath` rewrites file names and messages for clients (no server paths). */
-  constructor(run: RunIngest, options: { keep?: number; showPath?: (text: string) => string } = {}) {
+  /**
+   * `showPath` rewrites file names and messages for clients (no server paths). `interrupted`
+   * says whether a job that stopped with an error was stopped by a shutdown: it stays unfinished.
+   */
+  constructor(
+    run: RunIngest,
+    options: { keep?: number; showPath?: (text: string) => string; dir?: string; interrupted?: () => boolean } = {},
+  ) {
     this.#run = run;
     this.#keep = options.keep ?? 100;
     this.#showPath = options.showPath ?? ((text) => text);
+    this.#dir = options.dir;
+    this.#interrupted = options.interrupted ?? (() => false);
+  }
+
+  /**
+   * Reads the jobs kept in `dir`: finished ones answer again, unfinished ones (queued, or running
+   * when the server stopped) are queued again in their original order. Returns how many resume.
+   */
+  async restore(): Promise<number> {
+    if (this.#dir === undefined) return 0;
+    await mkdir(this.#dir, { recursive: true });
+    const stored: StoredJob[] = [];
+    for (const name of await readdir(this.#dir)) {
+      if (!name.endsWith('.json')) continue;
+      try {
+        const value = JSON.parse(await readFile(path.join(this.#dir, name), 'utf8')) as StoredJob;
+        if (typeof value?.job?.id === 'string' && typeof value.request?.source === 'string') stored.push(value);
+      } catch {
+        // A file cut short by a crash mid-write is never renamed into place; anything else unreadable is skipped.
+      }
+    }
+    stored.sort((a, b) => a.job.createdAt.localeCompare(b.job.createdAt));
+    let resumed = 0;
+    for (const { job, request } of stored) {
+      this.#jobs.set(job.id, job);
+      this.#requests.set(job.id, request);
+      if (job.finishedAt !== undefined) continue;
+      job.status = 'queued';
+      job.resumed = (job.resumed ?? 0) + 1;
+      resumed += 1;
+      this.#save(job);
+      this.#queue = this.#queue.then(() => this.#execute(job, request));
+    }
+    return resumed;
   }
 
   /** Queues a job and returns it at once; it runs after the jobs before it. */
@@ -56,6 +113,8 @@ export class IngestJobs {
       createdAt: new Date().toISOString(),
     };
     this.#jobs.set(job.id, job);
+    this.#requests.set(job.id, request);
+    this.#save(job);
     this.#forgetOld();
     this.#queue = this.#queue.then(() => this.#execute(job, request));
     return job;
@@ -65,16 +124,24 @@ export class IngestJobs {
     return this.#jobs.get(id);
   }
 
-  /** Resolves when every job submitted so far has finished. */
-  idle(): Promise<void> {
-    return this.#queue;
+  /** Resolves when every job submitted so far has finished, and its state is on disk. */
+  async idle(): Promise<void> {
+    await this.#queue;
+    await this.#writes;
   }
 
   async #execute(job: IngestJob, request: IngestJobRequest): Promise<void> {
+    if (this.#interrupted()) return; // shutting down: it stays queued on disk
     job.status = 'running';
+    this.#save(job);
+    let savedAt = Date.now();
     try {
       const result = await this.#run(request, (progress) => {
         job.progress = { files: progress.files, filesDone: progress.filesDone, chunks: progress.chunks };
+        if (Date.now() - savedAt >= 1000) {
+          savedAt = Date.now();
+          this.#save(job);
+        }
       });
       job.result = {
         files: result.files,
@@ -90,15 +157,43 @@ export class IngestJobs {
       job.status = result.failed.length > 0 ? 'failed' : 'done';
       if (result.failed.length > 0) job.error = `${result.failed.length} file(s) failed; the others were ingested`;
     } catch (error) {
+      if (this.#interrupted()) {
+        // Stopped by a shutdown between batches: unfinished, so the next start resumes it.
+        job.status = 'queued';
+        this.#save(job);
+        return;
+      }
       job.status = 'failed';
       job.error = this.#showPath(messageOf(error));
-    } finally {
-      job.finishedAt = new Date().toISOString();
     }
+    job.finishedAt = new Date().toISOString();
+    this.#save(job);
+  }
+
+  /** Writes the job's file (temporary name, then rename), one write at a time, in order. */
+  #save(job: IngestJob): void {
+    if (this.#dir === undefined) return;
+    const dir = this.#dir;
+    const snapshot: StoredJob = { job: structuredClone(job), request: this.#requests.get(job.id)! };
+    this.#writes = this.#writes.then(async () => {
+      try {
+        await mkdir(dir, { recursive: true });
+        const file = path.join(dir, `${job.id}.json`);
+        await writeFile(`${file}.partial`, JSON.stringify(snapshot));
+        await rename(`${file}.partial`, file);
+      } catch {
+        // The job runs on; only its record after a restart is older.
+      }
+    });
   }
 
   #forgetOld(): void {
     const finished = [...this.#jobs.values()].filter((job) => job.finishedAt !== undefined);
-    for (const job of finished.slice(0, Math.max(0, finished.length - this.#keep))) this.#jobs.delete(job.id);
+    for (const job of finished.slice(0, Math.max(0, finished.length - this.#keep))) {
+      this.#jobs.delete(job.id);
+      this.#requests.delete(job.id);
+      const dir = this.#dir;
+      if (dir !== undefined) this.#writes = this.#writes.then(() => rm(path.join(dir, `${job.id}.json`), { force: true }));
+    }
   }
 }

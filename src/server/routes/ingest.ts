@@ -33,7 +33,11 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
         // A shutdown stops the job between batches; the sync path resumes it on the next run.
         ...(options.shutdownSignal ? { signal: options.shutdownSignal } : {}),
       }),
-    { showPath: (text) => relativePaths(text, readableRoots) },
+    {
+      showPath: (text) => relativePaths(text, readableRoots),
+      ...(options.jobsDir === undefined ? {} : { dir: options.jobsDir }),
+      interrupted: () => options.shutdownSignal?.aborted ?? false,
+    },
   );
 
   app.openapi(
