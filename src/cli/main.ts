@@ -17,6 +17,7 @@ import { registerChat } from './commands/chat.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEval } from './commands/eval.js';
 import { registerIngest } from './commands/ingest.js';
+import { registerKeys } from './commands/keys.js';
 import { registerModels } from './commands/models.js';
 import { registerSearch } from './commands/search.js';
 import { registerServe } from './commands/serve.js';
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
     registerServe,
     registerModels,
     registerDoctor,
+    registerKeys,
   ]) {
     register(context);
   }

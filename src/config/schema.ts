@@ -207,6 +207,8 @@ export const configSchema = z
         uploadDir: z.string().default('./milvus-rag-uploads'),
         /** Where ingest jobs are kept across restarts. Default: beside the data, `<db>.jobs/<collection>` for Milvus Lite, else `./milvus-rag-jobs/<collection>`. */
         jobsDir: z.string().optional(),
+        /** A keys file (JSON Lines: name, sha256 hash, role read|write|admin, collections, ratePerMinute); replaces apiKey. Env: MILVUS_RAG_KEYS_FILE. */
+        keysFile: z.string().optional(),
         /** Server paths POST /v1/ingest may read, folders or files. Default: the working directory. */
         ingestRoots: z.array(z.string()).optional(),
       })

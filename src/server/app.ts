@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { Context } from 'hono';
 import type { MilvusRag } from '../pipeline/rag.js';
+import { ApiKeyRing, type Role } from './api-keys.js';
 import { ApiError, errorResponse, type ErrorJson } from './http-errors.js';
 import { describeIssues, type RouteDeps } from './route-kit.js';
 import { registerEmbeddingsRoutes } from './routes/embeddings.js';
@@ -29,6 +30,13 @@ export interface ServerAppOptions {
   shutdownSignal?: AbortSignal;
   /** Where ingest jobs are kept, so they survive a restart (see {@link IngestJobs}). Default: in memory only. */
   jobsDir?: string;
+  /**
+   * Keys with roles (read, write, admin), collection limits and rate limits, from a keys file
+   * ({@link loadApiKeys}); replaces `apiKey` when set.
+   */
+  keys?: ApiKeyRing;
+  /** Where audit lines go: one JSON line per write (who, what), never a key. Default: stderr. */
+  audit?: (line: string) => void;
   /** Clients must send `Authorization: Bearer <apiKey>` to `/v1/*` and `/openapi.json`. */
   apiKey?: string | undefined;
   /** Browser origins allowed by CORS. Default: none (CORS off). */
@@ -92,7 +100,37 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
     }
     await next();
   });
-  if (options.apiKey) {
+  if (options.keys) {
+    const keys = options.keys;
+    const guard = async (c: Context, next: () => Promise<void>) => {
+      const header = c.req.header('authorization') ?? '';
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      const entry = match ? keys.find(match[1]!) : undefined;
+      if (entry === undefined) {
+        throw new ApiError(401, 'unauthorized', match ? 'the API key is not valid' : 'send Authorization: Bearer <API key>');
+      }
+      const needed = requiredRole(c.req.method, c.req.path);
+      if (!ApiKeyRing.allows(entry, needed)) {
+        throw new ApiError(403, 'forbidden', `the key "${entry.name}" has role ${entry.role}; this needs ${needed}`);
+      }
+      if (entry.collections && !entry.collections.includes(rag.config.collection)) {
+        throw new ApiError(403, 'collection_not_allowed', `the key "${entry.name}" may not use collection "${rag.config.collection}"`);
+      }
+      const wait = keys.take(entry);
+      if (wait !== undefined) {
+        c.header('Retry-After', String(wait));
+        throw new ApiError(
+          429,
+          'rate_limited',
+          `the key "${entry.name}" is over its ${entry.ratePerMinute} requests a minute; retry in ${wait} s`,
+        );
+      }
+      c.set('apiKeyName' as never, entry.name as never);
+      await next();
+    };
+    app.use('/v1/*', guard);
+    app.use('/openapi.json', guard);
+  } else if (options.apiKey) {
     const unauthorized = (message: string) => ({ message: { error: { code: 'unauthorized', message } } });
     const auth = bearerAuth({
       token: options.apiKey,
@@ -135,6 +173,13 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   if (options.apiKey) app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
   return { app, jobs };
+}
+
+/** The role a route needs: ingest writes, the collections listing is for admins, the rest reads. */
+function requiredRole(method: string, path: string): Role {
+  if (method === 'POST' && path === '/v1/ingest') return 'write';
+  if (path === '/v1/collections') return 'admin';
+  return 'read';
 }
 
 function hostnameOf(hostHeader: string | undefined): string | undefined {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { loadApiKeys } from './api-keys.js';
 import { isLiteUri } from '../store/milvus-store.js';
 import type { MilvusRag } from '../pipeline/rag.js';
 import { createServerApp } from './app.js';
@@ -42,11 +43,11 @@ export interface RunningServer {
 export async function startServer(
   rag: MilvusRag,
   config: Config,
-  options: { version?: string; cwd?: string } = {},
+  options: { version?: string; cwd?: string; audit?: (line: string) => void } = {},
 ): Promise<RunningServer> {
   const server = config.server;
   const loopback = isLoopback(server.host);
-  if (!loopback && !server.apiKey) {
+  if (!loopback && !server.apiKey && !server.keysFile) {
     throw new ConfigError(
       'config.server-key',
       `binding ${server.host} exposes the API beyond this machine: set an API key (MILVUS_RAG_API_KEY or server.apiKey, 16+ characters), or bind 127.0.0.1`,
@@ -54,9 +55,13 @@ export async function startServer(
     );
   }
   const cwd = options.cwd ?? process.cwd();
+  // A bad keys file stops the start, naming the line: the server never starts open by mistake.
+  const keys = server.keysFile === undefined ? undefined : await loadApiKeys(path.resolve(cwd, server.keysFile));
   const shutdown = new AbortController();
   const { app, jobs } = createServerApp(rag, {
     shutdownSignal: shutdown.signal,
+    ...(keys ? { keys } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
     apiKey: server.apiKey,
     corsOrigins: server.corsOrigins,
     maxBodyBytes: server.maxBodyBytes,

@@ -26,6 +26,8 @@ export interface IngestJob {
   finishedAt?: string;
   /** How many times the job was picked up again after a restart or a shutdown. */
   resumed?: number;
+  /** The name of the API key that submitted it (never the key). */
+  by?: string;
 }
 
 /** A job as kept on disk: what the API shows, and the request to run it again. */
@@ -53,6 +55,7 @@ export class IngestJobs {
   readonly #dir: string | undefined;
   readonly #requests = new Map<string, IngestJobRequest>();
   readonly #interrupted: () => boolean;
+  readonly #onFinish: ((job: IngestJob) => void) | undefined;
   #queue: Promise<void> = Promise.resolve();
   #writes: Promise<void> = Promise.resolve();
 
@@ -62,13 +65,21 @@ export class IngestJobs {
    */
   constructor(
     run: RunIngest,
-    options: { keep?: number; showPath?: (text: string) => string; dir?: string; interrupted?: () => boolean } = {},
+    options: {
+      keep?: number;
+      showPath?: (text: string) => string;
+      dir?: string;
+      interrupted?: () => boolean;
+      /** Called once a job is done or failed (for the audit log). */
+      onFinish?: (job: IngestJob) => void;
+    } = {},
   ) {
     this.#run = run;
     this.#keep = options.keep ?? 100;
     this.#showPath = options.showPath ?? ((text) => text);
     this.#dir = options.dir;
     this.#interrupted = options.interrupted ?? (() => false);
+    this.#onFinish = options.onFinish;
   }
 
   /**
@@ -104,8 +115,9 @@ export class IngestJobs {
   }
 
   /** Queues a job and returns it at once; it runs after the jobs before it. */
-  submit(request: IngestJobRequest, displaySource = request.source): IngestJob {
+  submit(request: IngestJobRequest, displaySource = request.source, by?: string): IngestJob {
     const job: IngestJob = {
+      ...(by === undefined ? {} : { by }),
       id: randomUUID(),
       status: 'queued',
       source: displaySource,
@@ -168,6 +180,7 @@ export class IngestJobs {
     }
     job.finishedAt = new Date().toISOString();
     this.#save(job);
+    this.#onFinish?.(job);
   }
 
   /** Writes the job's file (temporary name, then rename), one write at a time, in order. */

@@ -136,6 +136,7 @@ export const Job = z
     error: z.string().optional(),
     createdAt: z.string(),
     finishedAt: z.string().optional(),
+    by: z.string().optional().openapi({ description: 'the name of the API key that submitted it' }),
     resumed: z.number().optional().openapi({ description: 'times the job was picked up again after a restart' }),
   })
   .openapi('Job');

@@ -196,7 +196,10 @@ describe('milvus-rag serve (the command)', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(health?.status, 'ok');
     assert.equal(health?.collection, 'my_rag_collection');
-    assert.match(result.stderr, /milvus-rag serving collection "my_rag_collection" at http:\/\/127\.0\.0\.1:\d+ .*Ctrl-C stops\nstopping/s);
+    assert.match(
+      result.stderr,
+      /milvus-rag serving collection "my_rag_collection" at http:\/\/127\.0\.0\.1:\d+ .*Ctrl-C stops\nSIGTERM: stopping.*\nstopped\n/s,
+    );
   });
 
   test('--host 0.0.0.0 without an API key exits 2 and says what to set', async () => {

@@ -17,9 +17,12 @@ export function registerServe({ program, config, version }: CliContext): void {
       return port;
     })
     .option('--cors-origin <origin...>', 'browser origins allowed to call the API (default: none, CORS off)')
-    .action(async (options: { host?: string; port?: number; corsOrigin?: string[] }) => {
+    .option('--keys-file <file>', 'API keys with roles (milvus-rag keys create) [env MILVUS_RAG_KEYS_FILE]')
+    .action(async (options: { host?: string; port?: number; corsOrigin?: string[]; keysFile?: string }) => {
       const quiet = Boolean(program.opts<GlobalOptions>().quiet);
-      const resolved = await config({ server: { host: options.host, port: options.port, corsOrigins: options.corsOrigin } });
+      const resolved = await config({
+        server: { host: options.host, port: options.port, corsOrigins: options.corsOrigin, keysFile: options.keysFile },
+      });
       const rag = await openRag(resolved, quiet);
       let server;
       try {
@@ -31,7 +34,7 @@ export function registerServe({ program, config, version }: CliContext): void {
       }
       process.stderr.write(
         `milvus-rag serving collection "${resolved.collection}" at ${server.url} (web page at ${server.url}/, API at ${server.url}/openapi.json)` +
-          `${resolved.server.apiKey ? ', API key required' : ''}; Ctrl-C stops\n`,
+          `${resolved.server.keysFile ? ', keys from the keys file' : resolved.server.apiKey ? ', API key required' : ''}; Ctrl-C stops\n`,
       );
       process.stdout.write(`${server.url}\n`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -21,6 +21,10 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
   const uploadDir = path.resolve(options.uploadDir);
   // Every file an ingest reads must lie in a root (links resolved): the roots, and the uploads.
   const readableRoots = [...options.ingestRoots, uploadDir];
+  const audit = (entry: Record<string, unknown>) =>
+    (options.audit ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+      JSON.stringify({ audit: true, time: new Date().toISOString(), ...entry }),
+    );
   const jobs = new IngestJobs(
     (request, onProgress) =>
       rag.ingest(request.source, {
@@ -37,6 +41,17 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
       showPath: (text) => relativePaths(text, readableRoots),
       ...(options.jobsDir === undefined ? {} : { dir: options.jobsDir }),
       interrupted: () => options.shutdownSignal?.aborted ?? false,
+      onFinish: (job) =>
+        audit({
+          key: job.by ?? null,
+          action: 'ingest.finished',
+          job: job.id,
+          status: job.status,
+          collection: rag.config.collection,
+          ...(job.result
+            ? { added: job.result.added, updated: job.result.updated, deleted: job.result.deleted, rows: job.result.rows }
+            : {}),
+        }),
     },
   );
 
@@ -57,10 +72,11 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
     }),
     async (c) => {
       const type = c.req.header('content-type') ?? '';
+      const by = (c.get as (key: string) => unknown)('apiKeyName') as string | undefined;
       let job;
       if (type.startsWith('multipart/form-data')) {
         const names = await saveUploads(c, uploadDir);
-        job = jobs.submit({ source: uploadDir }, `upload: ${names.join(', ')}`);
+        job = jobs.submit({ source: uploadDir }, `upload: ${names.join(', ')}`, by);
       } else {
         const body = IngestRequest.safeParse(await c.req.json().catch(() => invalidJson()));
         if (!body.success) {
@@ -76,8 +92,10 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
             ...(body.data.confirm ? { confirm: true } : {}),
           },
           body.data.path,
+          by,
         );
       }
+      audit({ key: by ?? null, action: 'ingest.submitted', job: job.id, source: job.source, collection: rag.config.collection });
       return c.json(job, 202);
     },
   );

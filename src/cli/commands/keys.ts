@@ -1,0 +1,44 @@
+/**
+ * `milvus-rag keys create`: makes an API key for `serve --keys-file`, appends its hashed line to
+ * the keys file and prints the key once (it is not stored anywhere).
+ * @module cli/commands/keys
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFile, chmod } from 'node:fs/promises';
+import { InvalidArgumentError, Option } from 'commander';
+import { hashApiKey } from '../../server/api-keys.js';
+import type { CliContext } from '../session.js';
+
+export function registerKeys({ program }: CliContext): void {
+  const keys = program.command('keys').description('API keys with roles for serve (server.keysFile)');
+  keys
+    .command('create')
+    .description('make a key, append its SHA-256 line to the keys file, print the key once')
+    .requiredOption('--file <file>', 'the keys file (JSON Lines), made when missing, readable by its owner only')
+    .requiredOption('--name <name>', 'who holds it (shown in audit lines)')
+    .addOption(
+      new Option('--role <role>', 'read (search, ask, chat), write (+ ingest) or admin (+ collections)')
+        .choices(['read', 'write', 'admin'])
+        .makeOptionMandatory(),
+    )
+    .option('--collection <name...>', 'limit the key to these collections')
+    .option('--rate <n>', 'requests a minute', (value) => {
+      const rate = Number(value);
+      if (!Number.isInteger(rate) || rate <= 0) throw new InvalidArgumentError('a positive whole number');
+      return rate;
+    })
+    .action(async (options: { file: string; name: string; role: string; collection?: string[]; rate?: number }) => {
+      const key = `mrag_${randomBytes(24).toString('base64url')}`;
+      const line = {
+        name: options.name,
+        hash: hashApiKey(key),
+        role: options.role,
+        ...(options.collection ? { collections: options.collection } : {}),
+        ...(options.rate ? { ratePerMinute: options.rate } : {}),
+      };
+      await appendFile(options.file, `${JSON.stringify(line)}\n`, { mode: 0o600 });
+      await chmod(options.file, 0o600);
+      process.stderr.write(`added "${options.name}" (${options.role}) to ${options.file}; the key is shown once:\n`);
+      process.stdout.write(`${key}\n`);
+    });
+}
