@@ -12,6 +12,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { createOnnxEmbedder, MODEL_PRESETS, defaultModelCacheDir } from '../embed/index.js';
 import { RemoteEmbedder } from '../embed/remote-embedder.js';
 import { MilvusRagError, messageOf, redactUrl } from '../errors.js';
+import { withTimeout } from '../internal/with-timeout.js';
 import { PROPERTY } from '../store/collection-properties.js';
 import { defaultPythonPath, milvusLiteInstallCommand } from '../store/milvus-lite.js';
 import { createMilvusStore, isLiteUri } from '../store/milvus-store.js';
@@ -387,12 +388,4 @@ async function checkLlm(
 
 async function fetchWithTimeout(fetchImpl: typeof globalThis.fetch, url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
   return fetchImpl(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ConsistencyLevelEnum, DataType, FunctionType, MilvusClient, RRFRanker, WeightedRanker } from '@zilliz/milvus2-sdk-node';
 import { ConfigError, messageOf, redactUrl, StoreError } from '../errors.js';
+import { withTimeout } from '../internal/with-timeout.js';
 import { acquireMilvusLite, type MilvusLiteHandle } from './milvus-lite.js';
 import {
   type CollectionInfo,
@@ -683,13 +684,7 @@ export class MilvusStore implements VectorStore {
   #heal(): Promise<void> {
     this.#healing ??= (async () => {
       if (this.#lite) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          this.#lite.revive(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error('Milvus Lite was not back within 30 s')), 30_000);
-          }),
-        ]).finally(() => clearTimeout(timer));
+        await withTimeout(this.#lite.revive(), 30_000, 'Milvus Lite was not back within 30 s');
       }
       // The old client is closed only later: calls still in flight on it (a concurrent delete or
       // upsert) finish or fail on their own instead of being cancelled by this heal.

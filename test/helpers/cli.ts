@@ -41,3 +41,23 @@ export function runCli(
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** `milvus-rag serve` from source: its URL once it prints it, its end, and the child to signal. */
+export function startServeCli(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): { url: Promise<string>; exited: Promise<CliResult>; child: () => ChildProcess } {
+  let child: ChildProcess | undefined;
+  let resolveUrl: (url: string) => void = () => {};
+  const url = new Promise<string>((resolve) => {
+    resolveUrl = resolve;
+  });
+  const exited = runCli([...args, 'serve', '--port', '0'], env, ROOT, undefined, (spawned) => {
+    child = spawned;
+    spawned.stdout!.on('data', (data: Buffer) => {
+      const match = /http:\/\/\S+/.exec(data.toString());
+      if (match) resolveUrl(match[0]);
+    });
+  });
+  return { url, exited, child: () => child! };
+}

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createMilvusStore } from '../../src/store/milvus-store.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startServeCli } from '../helpers/cli.js';
 import { TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -27,28 +27,8 @@ interface Job {
   result?: { rows: number };
 }
 
-/** Starts `serve` on the jobs database and resolves its URL; `exited` resolves when it ends. */
-function serve(): { url: Promise<string>; exited: Promise<{ code: number | null; stderr: string }>; child: () => ChildProcess } {
-  let child: ChildProcess | undefined;
-  let resolveUrl: (url: string) => void = () => {};
-  const url = new Promise<string>((resolve) => {
-    resolveUrl = resolve;
-  });
-  const exited = runCli(
-    ['--config', configFile, '--uri', db, '--model-path', TEST_MODEL_PATH, 'serve', '--port', '0'],
-    {},
-    undefined,
-    undefined,
-    (spawned) => {
-      child = spawned;
-      spawned.stdout!.on('data', (data: Buffer) => {
-        const match = /http:\/\/\S+/.exec(data.toString());
-        if (match) resolveUrl(match[0]);
-      });
-    },
-  );
-  return { url, exited, child: () => child! };
-}
+/** Starts `serve` on the jobs database. */
+const serve = () => startServeCli(['--config', configFile, '--uri', db, '--model-path', TEST_MODEL_PATH]);
 
 async function chunkIds(uri: string): Promise<string[]> {
   const store = await createMilvusStore({ uri });

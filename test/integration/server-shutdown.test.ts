@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startServeCli } from '../helpers/cli.js';
 import { startFakeOpenAI } from '../helpers/fake-openai.js';
 import { FAQ_DIR, REFERENCE_QUESTION, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
@@ -36,26 +35,9 @@ describe('graceful shutdown of milvus-rag serve', () => {
       }
       response.end('data: [DONE]\n\n');
     });
-    let child: ChildProcess | undefined;
-    let exited: Promise<{ code: number | null; stderr: string }> | undefined;
-    const url = new Promise<string>((resolve) => {
-      const served = runCli(
-        [...common, 'serve', '--port', '0'],
-        { OPENAI_BASE_URL: llm.baseURL, MILVUS_RAG_LLM_MODEL: 'slow' },
-        undefined,
-        undefined,
-        (spawned) => {
-          child = spawned;
-          spawned.stdout!.on('data', (data: Buffer) => {
-            const match = /http:\/\/\S+/.exec(data.toString());
-            if (match) resolve(match[0]);
-          });
-        },
-      );
-      exited = served;
-    });
+    const served = startServeCli(common, { OPENAI_BASE_URL: llm.baseURL, MILVUS_RAG_LLM_MODEL: 'slow' });
     try {
-      const base = await url;
+      const base = await served.url;
       const response = await fetch(`${base}/v1/ask`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -71,7 +53,7 @@ describe('graceful shutdown of milvus-rag serve', () => {
         text += value;
         if (!signalled && (text.match(/event: token/g) ?? []).length >= 3) {
           signalled = Date.now();
-          child!.kill('SIGTERM');
+          served.child().kill('SIGTERM');
         }
       }
       assert.ok(signalled, 'tokens were streaming when the signal was sent');
@@ -79,11 +61,11 @@ describe('graceful shutdown of milvus-rag serve', () => {
       const last = events.at(-1)!;
       assert.equal(last.event, 'error', text.slice(-500));
       assert.equal((JSON.parse(last.data!) as { error: { code: string } }).error.code, 'shutting_down');
-      const result = await exited!;
+      const result = await served.exited;
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /SIGTERM: stopping[\s\S]*stopped/);
     } finally {
-      child?.kill('SIGKILL');
+      served.child().kill('SIGKILL');
       await llm.close();
     }
   });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createRoute } from '@hono/zod-openapi';
 import { PROPERTY } from '../../pipeline/ingest.js';
 import { errors, json, type RouteDeps, type ServerApp } from '../route-kit.js';
+import { withTimeout } from '../../internal/with-timeout.js';
 import type { StorageHealth, VectorStore } from '../../store/vector-store.js';
 import { Collections, Health, Readiness } from '../schemas.js';
 
@@ -14,16 +15,6 @@ const PROBE_MS = 2_000;
 
 function storageHealth(store: VectorStore): StorageHealth {
   return store.health?.() ?? { state: 'ok', since: new Date(0).toISOString() };
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps): void {
@@ -39,6 +30,7 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
       const rows = await withTimeout(
         (async () => ((await rag.store.hasCollection(rag.config.collection)) ? await rag.store.count(rag.config.collection) : null))(),
         PROBE_MS,
+        'no answer',
       ).catch(() => null);
       const storage = storageHealth(rag.store);
       return c.json(
@@ -84,7 +76,7 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
       responses: { 200: json(Readiness, 'ready'), 503: json(Readiness, 'not ready') },
     }),
     async (c) => {
-      const answered = await withTimeout(rag.store.listCollections(), PROBE_MS).then(
+      const answered = await withTimeout(rag.store.listCollections(), PROBE_MS, 'no answer').then(
         () => true,
         () => false,
       );
