@@ -57,10 +57,17 @@ describe('self-healing storage under a running server (Milvus Lite)', () => {
       if (index === 5) {
         process.kill(before, 'SIGKILL');
         killedAt = Date.now();
-        // Seen from outside right after the kill: degraded, with the reason.
-        const seen = await health();
-        states.add(seen.status);
-        if (seen.status !== 'ok') assert.match(seen.storage.reason ?? '', /Milvus Lite|not reachable/);
+        // Seen from outside while the restart (about 2 s) runs: degraded, with the reason. Polled,
+        // because the process's exit reaches the server a moment after the kill.
+        for (let poll = 0; poll < 50; poll++) {
+          const seen = await health();
+          states.add(seen.status);
+          if (seen.status !== 'ok') {
+            assert.match(seen.storage.reason ?? '', /Milvus Lite|not reachable/);
+            break;
+          }
+          await sleep(20);
+        }
       }
       const response = await fetch(`${server.url}/v1/search`, {
         method: 'POST',
