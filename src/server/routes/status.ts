@@ -26,13 +26,19 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
       responses: { 200: json(Health, 'the server is up') },
     }),
     async (c) => {
-      // A quick probe: while Milvus is down /health still answers, saying so.
-      const rows = await withTimeout(
-        (async () => ((await rag.store.hasCollection(rag.config.collection)) ? await rag.store.count(rag.config.collection) : null))(),
-        PROBE_MS,
-        'no answer',
-      ).catch(() => null);
-      const storage = storageHealth(rag.store);
+      // A quick probe: while Milvus is down /health still answers, saying so. While the storage is
+      // already known to be degraded it is not probed, so /health answers at once during a restart.
+      const seen = storageHealth(rag.store);
+      const rows =
+        seen.state === 'ok'
+          ? await withTimeout(
+              (async () =>
+                (await rag.store.hasCollection(rag.config.collection)) ? await rag.store.count(rag.config.collection) : null)(),
+              PROBE_MS,
+              'no answer',
+            ).catch(() => null)
+          : null;
+      const storage = seen.state === 'ok' ? storageHealth(rag.store) : seen;
       return c.json(
         {
           status: storage.state,
