@@ -7,6 +7,7 @@ import { splitDocument } from '../split/split-document.js';
 import type { Splitter } from '../split/splitter.js';
 import type { RecordFields } from '../load/record-source.js';
 import type { SourceEntry } from '../load/source-types.js';
+import { checkTenant, tenantFilter } from '../retrieve/filters.js';
 import { analyzeForBm25, type Bm25Analyzer } from '../store/bm25-analyzer.js';
 import { PROPERTY } from '../store/collection-properties.js';
 import type { InsertRow, ScalarFieldSpec, VectorStore } from '../store/vector-store.js';
@@ -43,14 +44,23 @@ export const CHUNK_FIELDS: readonly ScalarFieldSpec[] = [
  */
 export const BM25_TEXT_FIELD: ScalarFieldSpec = { name: 'bm25_text', type: 'varchar', maxLength: TEXT_MAX_BYTES, analyzer: true };
 
+/**
+ * Where a collection is shared by tenants: each row's tenant (`""` for rows written without one),
+ * Milvus' partition key, so one tenant's search reads only its own partition.
+ */
+export const TENANT_FIELD: ScalarFieldSpec = { name: 'tenant', type: 'varchar', maxLength: 128, partitionKey: true };
+
 export { PROPERTY } from '../store/collection-properties.js';
 
 /**
  * The primary key of a chunk: the same source, position and text always give the same id, so
- * writing a chunk twice replaces it instead of duplicating it.
+ * writing a chunk twice replaces it instead of duplicating it. A tenant's chunks hash its name
+ * too: two tenants ingesting the same file each keep their own rows.
  */
-export function chunkId(source: string, position: number, text: string): string {
-  return createHash('sha256').update(source).update('\0').update(String(position)).update('\0').update(text).digest('hex').slice(0, 32);
+export function chunkId(source: string, position: number, text: string, tenant?: string): string {
+  const hash = createHash('sha256');
+  if (tenant) hash.update('tenant\0').update(tenant).update('\0');
+  return hash.update(source).update('\0').update(String(position)).update('\0').update(text).digest('hex').slice(0, 32);
 }
 
 /** Progress of an ingest, reported as files finish. */
@@ -78,6 +88,15 @@ export interface IngestOptions {
   collection: string;
   /** Drop the collection first and rebuild it. */
   drop?: boolean;
+  /**
+   * The tenant whose documents these are, in a collection shared by tenants: its chunks are kept
+   * apart (own ids, the `tenant` partition key), and sync and prune see only its rows. A new
+   * collection is made shared when a tenant is given. Default: none (in a shared collection, the
+   * rows written without a tenant).
+   */
+  tenant?: string;
+  /** Make a new collection shared by tenants even without a {@link tenant} (the `tenant` field). */
+  tenants?: boolean;
   /** Delete the chunks of files that are no longer in the source, so the collection equals it. */
   prune?: boolean;
   /** Chunks embedded and written per batch. Default: 64. */
@@ -129,7 +148,7 @@ export interface IngestResult {
   missing: string[];
   model: string;
   dimension: number;
-  /** Rows in the collection afterwards, counted by Milvus. */
+  /** Rows in the collection afterwards, counted by Milvus (in a shared collection: the tenant's rows). */
   rows: number;
 }
 
@@ -182,13 +201,18 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   }
   options.onProgress?.({ phase: 'scan', files: files.length, filesDone: 0, chunks: 0 });
 
-  const analyzer = await prepareCollection(store, collection, {
+  const tenant = options.tenant === undefined || options.tenant === '' ? undefined : checkTenant(options.tenant);
+  const { analyzer, shared } = await prepareCollection(store, collection, {
     embedder,
     drop: Boolean(options.drop),
     bm25: { analyzer: options.bm25?.analyzer ?? 'english', k1: options.bm25?.k1 ?? 0.9, b: options.bm25?.b ?? 0.4 },
     splitter: options.splitter.name,
+    tenant,
+    tenants: Boolean(options.tenants),
   });
-  const stored = await readStoredFiles(store, collection);
+  // In a shared collection every read and write of this run is confined to the tenant's rows.
+  const scope = shared ? tenantFilter(tenant) : undefined;
+  const stored = await readStoredFiles(store, collection, scope);
   if (options.prune && options.maxPruneFraction !== undefined) checkPruneSize(stored, files, options.maxPruneFraction, collection);
 
   const result: IngestResult = {
@@ -245,9 +269,10 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   let writesQueued = 0;
   const write = (batch: Array<{ file: PendingFile; chunk: Chunk }>, vectors: Float32Array[]) => {
     const rows: InsertRow[] = batch.map(({ file, chunk }, index) => {
-      const id = chunkId(file.source, chunk.position, chunk.text);
+      const id = chunkId(file.source, chunk.position, chunk.text, tenant);
       file.newIds.add(id);
       return {
+        ...(shared ? { tenant: tenant ?? '' } : {}),
         ...(analyzer === undefined
           ? {}
           : { bm25_text: truncateBytes(analyzeForBm25(chunk.indexText ?? chunk.text, analyzer), TEXT_MAX_BYTES) }),
@@ -352,21 +377,30 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
 
   // Sealing the new rows builds their index; unsealed rows are searched by brute force.
   await store.flush(collection);
-  result.rows = await store.count(collection);
-  await store.ensureIndex(collection, result.rows, options.flatMaxRows);
+  const rows = await store.count(collection);
+  result.rows = scope === undefined ? rows : await store.count(collection, scope);
+  await store.ensureIndex(collection, rows, options.flatMaxRows);
   options.onProgress?.({ phase: 'done', files: files.length, filesDone, chunks: result.chunks });
   return result;
 }
 
 /**
  * Creates the collection, or checks that an existing one was made by milvus-rag with the same
- * model. Returns how its BM25 text is analysed, or undefined when it has no BM25 field.
+ * model. Returns how its BM25 text is analysed (undefined when it has no BM25 field), and whether
+ * it is shared by tenants.
  */
 async function prepareCollection(
   store: VectorStore,
   name: string,
-  options: { embedder: Embedder; drop: boolean; bm25: { analyzer: Bm25Analyzer; k1: number; b: number }; splitter: string },
-): Promise<Bm25Analyzer | undefined> {
+  options: {
+    embedder: Embedder;
+    drop: boolean;
+    bm25: { analyzer: Bm25Analyzer; k1: number; b: number };
+    splitter: string;
+    tenant: string | undefined;
+    tenants: boolean;
+  },
+): Promise<{ analyzer: Bm25Analyzer | undefined; shared: boolean }> {
   const { embedder, drop, bm25: bm25Options } = options;
   if (await store.hasCollection(name)) {
     if (drop) {
@@ -393,18 +427,24 @@ async function prepareCollection(
           { context: { collection: name, model: embedder.modelId } },
         );
       }
-      return info.fields.includes(BM25_TEXT_FIELD.name) ? ((info.properties[PROPERTY.bm25Analyzer] as Bm25Analyzer) ?? 'none') : undefined;
+      const shared = info.fields.includes(TENANT_FIELD.name);
+      if (options.tenant !== undefined && !shared) throw notShared(name, options.tenant);
+      const analyzer = info.fields.includes(BM25_TEXT_FIELD.name)
+        ? ((info.properties[PROPERTY.bm25Analyzer] as Bm25Analyzer) ?? 'none')
+        : undefined;
+      return { analyzer, shared };
     }
   }
   // Where Milvus can, the collection also keeps BM25 term weights for sparse and hybrid search.
   const bm25 = store.capabilities.fullTextSearch;
+  const shared = options.tenants || options.tenant !== undefined;
   await store.createCollection({
     name,
     dimension: embedder.dimension,
     metricType: 'IP',
     consistencyLevel: 'Strong',
     primaryKey: { type: 'varchar', maxLength: 64 },
-    fields: bm25 ? [...CHUNK_FIELDS, BM25_TEXT_FIELD] : CHUNK_FIELDS,
+    fields: [...CHUNK_FIELDS, ...(bm25 ? [BM25_TEXT_FIELD] : []), ...(shared ? [TENANT_FIELD] : [])],
     ...(bm25 ? { bm25: { inputField: BM25_TEXT_FIELD.name, k1: bm25Options.k1, b: bm25Options.b } } : {}),
     properties: {
       [PROPERTY.schema]: SCHEMA_VERSION,
@@ -414,13 +454,24 @@ async function prepareCollection(
       ...(bm25 ? { [PROPERTY.bm25Analyzer]: bm25Options.analyzer } : {}),
     },
   });
-  return bm25 ? bm25Options.analyzer : undefined;
+  return { analyzer: bm25 ? bm25Options.analyzer : undefined, shared };
 }
 
-/** What the collection holds, file by file: content hashes, expected chunk count and ids. */
-async function readStoredFiles(store: VectorStore, collection: string): Promise<Map<string, StoredFile>> {
+/** A tenant given for a collection that is not shared by tenants. */
+export function notShared(collection: string, tenant: string): StoreError {
+  return new StoreError(
+    'store.not-shared',
+    `collection "${collection}" is not shared by tenants (it has no tenant field), so tenant "${tenant}" cannot be used with it; ` +
+      'nothing was changed. Use a new collection (made shared by the first ingest with a tenant), or rebuild this one with --drop.',
+    { context: { collection } },
+  );
+}
+
+/** What the collection holds (in a shared collection, what `scope` selects), file by file: content hashes, expected chunk count and ids. */
+async function readStoredFiles(store: VectorStore, collection: string, scope: string | undefined): Promise<Map<string, StoredFile>> {
   const files = new Map<string, StoredFile>();
-  for await (const batch of store.queryAll(collection, { outputFields: ['id', 'source', 'file_hash', 'file_chunks'] })) {
+  const outputFields = ['id', 'source', 'file_hash', 'file_chunks'];
+  for await (const batch of store.queryAll(collection, { outputFields, ...(scope === undefined ? {} : { filter: scope }) })) {
     for (const row of batch) {
       const source = String(row.source);
       let entry = files.get(source);

@@ -11,13 +11,14 @@ import { OpenAIChatModel } from '../generate/openai-chat.js';
 import { type ChatMessage, DEFAULT_TEMPLATE, loadPromptTemplate, type PromptTemplate } from '../generate/prompt.js';
 import { EndpointReranker, type Reranker } from '../retrieve/reranker.js';
 import type { Fusion } from '../retrieve/fusion.js';
+import { scopeFilter } from '../retrieve/filters.js';
 import { Retriever, type SearchMode } from '../retrieve/retriever.js';
 import { createSplitter } from '../split/index.js';
 import { createMilvusStore } from '../store/milvus-store.js';
 import type { VectorStore } from '../store/vector-store.js';
 import type { RetrievedChunk } from '../types.js';
 import { type AskEvent, type AskOptions, type AskResult, ask, askStream } from './ask.js';
-import { type IngestProgress, type IngestResult, ingest } from './ingest.js';
+import { type IngestProgress, type IngestResult, ingest, notShared, TENANT_FIELD } from './ingest.js';
 
 /** Per-question options of {@link MilvusRag.ask} and {@link MilvusRag.askStream}. */
 export interface RagAskOptions {
@@ -33,6 +34,8 @@ export interface RagAskOptions {
   history?: readonly ChatMessage[];
   /** Retrieve with this text instead of the question. */
   searchQuery?: string;
+  /** Only this tenant's chunks, in a collection shared by tenants (see {@link MilvusRag.search}). */
+  tenant?: string;
   signal?: AbortSignal;
 }
 
@@ -217,10 +220,15 @@ export class MilvusRag {
       maxPruneFraction?: number;
       records?: RecordFields;
       strict?: boolean;
+      /** Whose documents these are, in a collection shared by tenants (see `IngestOptions.tenant`). */
+      tenant?: string;
+      /** Make a new collection shared by tenants. */
+      tenants?: boolean;
       onProgress?: (progress: IngestProgress) => void;
       signal?: AbortSignal;
     } = {},
   ): Promise<IngestResult> {
+    if (options.drop) this.#shared.clear();
     return ingest({
       source,
       store: this.store,
@@ -248,19 +256,24 @@ export class MilvusRag {
     });
   }
 
-  /** The closest chunks to a query, best first. */
-  search(
+  /**
+   * The closest chunks to a query, best first. With `tenant`, only that tenant's chunks: its
+   * filter is added to `filter` (which must then be one balanced expression, see `scopeFilter`).
+   */
+  async search(
     query: string,
     options: {
       limit?: number;
       filter?: string;
       mode?: SearchMode;
       rerank?: boolean;
+      tenant?: string;
       onNotice?: (message: string) => void;
       signal?: AbortSignal;
     } = {},
   ): Promise<RetrievedChunk[]> {
-    const { rerank, ...rest } = options;
+    const { rerank, tenant, filter, ...rest } = options;
+    const scoped = await this.#scope(filter, tenant);
     return this.retriever.retrieve(query, {
       limit: this.config.search.limit,
       mode: this.config.search.mode,
@@ -268,7 +281,24 @@ export class MilvusRag {
       hybridCandidates: this.config.search.hybridCandidates,
       ...this.#reranking(rerank),
       ...rest,
+      ...(scoped === undefined ? {} : { filter: scoped }),
     });
+  }
+
+  /** Collections known to be shared by tenants (checked once each; forgotten when dropped). */
+  readonly #shared = new Set<string>();
+
+  /** `filter` confined to `tenant`, after checking the collection is shared by tenants. */
+  async #scope(filter: string | undefined, tenant: string | undefined): Promise<string | undefined> {
+    if (tenant === undefined) return filter;
+    const scoped = scopeFilter(filter, tenant);
+    const collection = this.config.collection;
+    if (!this.#shared.has(collection)) {
+      const info = await this.store.describeCollection(collection);
+      if (!info.fields.includes(TENANT_FIELD.name)) throw notShared(collection, tenant);
+      this.#shared.add(collection);
+    }
+    return scoped;
   }
 
   /** The reranker options of one call: `rerank` asks for it, else the config decides. */
@@ -295,19 +325,20 @@ export class MilvusRag {
   }
 
   /** Retrieves context and asks the chat model; without one, returns the context only. */
-  ask(question: string, options: RagAskOptions = {}): Promise<AskResult> {
-    return ask(this.#askOptions(question, options));
+  async ask(question: string, options: RagAskOptions = {}): Promise<AskResult> {
+    return ask(await this.#askOptions(question, options));
   }
 
   /**
    * Streams an answer: one `retrieval` event with the sources, `token` events as the model
    * writes, then `done` with checked citations, usage and timings.
    */
-  askStream(question: string, options: RagAskOptions = {}): AsyncGenerator<AskEvent> {
-    return askStream(this.#askOptions(question, options));
+  async *askStream(question: string, options: RagAskOptions = {}): AsyncGenerator<AskEvent> {
+    yield* askStream(await this.#askOptions(question, options));
   }
 
-  #askOptions(question: string, options: RagAskOptions): AskOptions {
+  async #askOptions(question: string, options: RagAskOptions): Promise<AskOptions> {
+    const filter = await this.#scope(options.filter, options.tenant);
     return {
       question,
       retriever: this.retriever,
@@ -323,7 +354,7 @@ export class MilvusRag {
         ...this.#reranking(options.rerank),
         ...(options.onNotice ? { onNotice: options.onNotice } : {}),
       },
-      ...(options.filter ? { filter: options.filter } : {}),
+      ...(filter ? { filter } : {}),
       ...(options.history ? { history: options.history } : {}),
       ...(options.searchQuery ? { searchQuery: options.searchQuery } : {}),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError, messageOf } from '../errors.js';
+import { TENANT_PATTERN } from '../retrieve/filters.js';
 
 /** What a key may do: `read` (search, ask, chat, embeddings, jobs), `write` (+ ingest), `admin` (+ collections). */
 export type Role = 'read' | 'write' | 'admin';
@@ -20,6 +21,11 @@ const KeyLine = z
     collections: z.array(z.string().min(1)).min(1).optional(),
     /** Requests a minute; absent: no limit. */
     ratePerMinute: z.number().int().positive().optional(),
+    /**
+     * The tenant the key is bound to: every search, answer and ingest through it sees and writes
+     * only that tenant's rows of a collection shared by tenants. Absent: no tenant scope.
+     */
+    tenant: z.string().regex(TENANT_PATTERN, 'letters, digits, _ . -, at most 128 characters').optional(),
   })
   .strict();
 

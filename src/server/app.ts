@@ -126,6 +126,7 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
         );
       }
       c.set('apiKeyName' as never, entry.name as never);
+      if (entry.tenant !== undefined) c.set('tenant' as never, entry.tenant as never);
       await next();
     };
     app.use('/v1/*', guard);

@@ -55,6 +55,7 @@ export function toHttpError(error: unknown): { status: ContentfulStatusCode; bod
   if (error instanceof StoreError) {
     if (error.code === 'store.invalid-filter')
       return { status: 400, body: body('invalid_filter', scrubPaths(error.message)), unexpected: false };
+    if (error.code === 'store.not-shared') return { status: 409, body: body('not_shared', scrubPaths(error.message)), unexpected: false };
     if (error.code === 'store.no-collection')
       return { status: 404, body: body('no_collection', scrubPaths(error.message)), unexpected: false };
     return { status: 503, body: body('milvus_error', scrubPaths(error.message)), unexpected: false };

@@ -11,6 +11,8 @@ export interface IngestJobRequest {
   prune?: boolean;
   /** With prune: allow deleting more than half of the collection. */
   confirm?: boolean;
+  /** The tenant of the key that submitted it: the job reads and writes only that tenant's rows. */
+  tenant?: string;
 }
 
 /** An ingest job as the API shows it. */
@@ -28,6 +30,8 @@ export interface IngestJob {
   resumed?: number;
   /** The name of the API key that submitted it (never the key). */
   by?: string;
+  /** The tenant whose rows it writes (that of the key that submitted it). */
+  tenant?: string;
 }
 
 /** A job as kept on disk: what the API shows, and the request to run it again. */
@@ -118,6 +122,7 @@ export class IngestJobs {
   submit(request: IngestJobRequest, displaySource = request.source, by?: string): IngestJob {
     const job: IngestJob = {
       ...(by === undefined ? {} : { by }),
+      ...(request.tenant === undefined ? {} : { tenant: request.tenant }),
       id: randomUUID(),
       status: 'queued',
       source: displaySource,
@@ -132,7 +137,9 @@ export class IngestJobs {
     return job;
   }
 
-  get(id: string): IngestJob | undefined {
+  /** The job, if it exists and (with `tenant`) was submitted for that tenant. */
+  get(id: string, tenant?: string): IngestJob | undefined {
+    if (tenant !== undefined && this.#requests.get(id)?.tenant !== tenant) return undefined;
     return this.#jobs.get(id);
   }
 

@@ -4,6 +4,7 @@
  * @module server/route-kit
  */
 import type { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { MilvusRag } from '../pipeline/rag.js';
 import type { ServerAppOptions } from './app.js';
 import { ApiError } from './http-errors.js';
@@ -29,6 +30,17 @@ export const errors = {
   401: json(ErrorBody, 'missing or wrong API key'),
   413: json(ErrorBody, 'request body too large'),
 };
+
+/**
+ * Who sent the request: the name of its API key, and the tenant the key is bound to. The tenant
+ * comes from the keys file only; nothing in a request body or header can set or widen it.
+ */
+export function callerOf(c: Context): { name?: string; tenant?: string } {
+  const get = c.get as (key: string) => unknown;
+  const name = get('apiKeyName') as string | undefined;
+  const tenant = get('tenant') as string | undefined;
+  return { ...(name === undefined ? {} : { name }), ...(tenant === undefined ? {} : { tenant }) };
+}
 
 /** Validation failures as one line naming each field: `query: Required; limit: Too big`. */
 export function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {

@@ -137,6 +137,7 @@ export const Job = z
     createdAt: z.string(),
     finishedAt: z.string().optional(),
     by: z.string().optional().openapi({ description: 'the name of the API key that submitted it' }),
+    tenant: z.string().optional().openapi({ description: 'the tenant whose rows it writes (that of the key that submitted it)' }),
     resumed: z.number().optional().openapi({ description: 'times the job was picked up again after a restart' }),
   })
   .openapi('Job');

@@ -202,6 +202,7 @@ export class MilvusStore implements VectorStore {
             data_type: DataType.VarChar,
             max_length: field.maxLength,
             ...(field.analyzer ? { enable_analyzer: true } : {}),
+            ...(field.partitionKey ? { is_partition_key: true } : {}),
           }
         : field.type === 'int64'
           ? { name: field.name, data_type: DataType.Int64 }
@@ -622,8 +623,10 @@ export class MilvusStore implements VectorStore {
     checkStatus(response.status, 'flush', { collection });
   }
 
-  async count(collection: string): Promise<number> {
-    const response = await this.#call('count', collection, () => this.#client.count({ collection_name: collection }));
+  async count(collection: string, filter?: string): Promise<number> {
+    const response = await this.#call('count', collection, () =>
+      this.#client.count({ collection_name: collection, ...(filter ? { expr: filter } : {}) }),
+    );
     checkStatus(response.status, 'count', { collection });
     return Number(response.data);
   }

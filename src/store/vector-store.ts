@@ -6,7 +6,18 @@ export type ConsistencyLevel = 'Strong' | 'Bounded' | 'Session' | 'Eventually';
 
 /** A scalar field of an explicit schema. `maxLength` (VarChar) counts UTF-8 bytes, as Milvus does. */
 export type ScalarFieldSpec =
-  | { name: string; type: 'varchar'; maxLength: number; /** Tokenise for BM25 (see {@link CollectionSpec.bm25}). */ analyzer?: boolean }
+  | {
+      name: string;
+      type: 'varchar';
+      maxLength: number;
+      /** Tokenise for BM25 (see {@link CollectionSpec.bm25}). */
+      analyzer?: boolean;
+      /**
+       * Milvus' partition key: rows are kept in partitions by this field's value, and a search
+       * filtered on one value reads only its partition (one collection shared by many tenants).
+       */
+      partitionKey?: boolean;
+    }
   | { name: string; type: 'int64' }
   | { name: string; type: 'json' };
 
@@ -169,7 +180,7 @@ export interface VectorStore {
    * background after a flush; until then those rows are searched without it.
    */
   indexProgress(collection: string): Promise<{ indexedRows: number; totalRows: number; state: string }>;
-  /** The number of rows in the collection (consistent with every finished insert). */
-  count(collection: string): Promise<number>;
+  /** The number of rows in the collection, or of those matching `filter` (consistent with every finished insert). */
+  count(collection: string, filter?: string): Promise<number>;
   close(): Promise<void>;
 }

@@ -138,5 +138,14 @@ describe('API keys with roles', () => {
     const stored = await readFile(file, 'utf8');
     assert.ok(!stored.includes(key), 'the key itself is not stored');
     assert.ok(stored.includes(hashApiKey(key)));
+
+    const bound = await runCli(['keys', 'create', '--file', file, '--name', 'acme-reader', '--role', 'read', '--tenant', 'acme']);
+    assert.equal(bound.code, 0, bound.stderr);
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    assert.deepEqual(JSON.parse(lines[1]!), { name: 'acme-reader', hash: hashApiKey(bound.stdout.trim()), role: 'read', tenant: 'acme' });
+    const bad = await runCli(['keys', 'create', '--file', file, '--name', 'x', '--role', 'read', '--tenant', 'a" or "1']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--tenant.*letters, digits/);
+    assert.equal((await readFile(file, 'utf8')).trim().split('\n').length, 2, 'nothing appended');
   });
 });

@@ -18,6 +18,7 @@ export function registerAsk({ program, config }: CliContext): void {
     .option('--limit <n>', 'chunks given as context', positiveInteger)
     .option('--filter <expr>', 'Milvus filter expression for retrieval')
     .option('--source <glob>', 'retrieve only from sources matching this glob, e.g. "faq/*"')
+    .option('--tenant <name>', "retrieve only this tenant's chunks, in a collection shared by tenants")
     .addOption(modeOption())
     .option('--rerank', 'rerank the candidates with the rerank endpoint (rerank.url, MILVUS_RAG_RERANK_URL)')
     .option('--max-tokens <n>', 'largest answer, in tokens (default 512)', positiveInteger)
@@ -36,6 +37,7 @@ export function registerAsk({ program, config }: CliContext): void {
           maxTokens?: number;
           promptTemplate?: string;
           enforceCitations: boolean;
+          tenant?: string;
           json?: boolean;
         },
       ) => {
@@ -56,6 +58,7 @@ export function registerAsk({ program, config }: CliContext): void {
           for await (const event of rag.askStream(question, {
             ...(filter ? { filter } : {}),
             ...(options.rerank ? { rerank: true } : {}),
+            ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
             onNotice: notice,
             signal,
           })) {

@@ -17,6 +17,10 @@ export function registerIngest({ program, config }: CliContext): void {
     .option('--include <glob>', "documents to take from a folder or zip, e.g. 'en/faq/*.md' (sources are relative to en/faq)")
     .option('--drop', 'drop the collection first and rebuild it')
     .option('--prune', 'delete the chunks of files no longer in the source')
+    .option(
+      '--tenant <name>',
+      "whose documents these are, in a collection shared by tenants (sync and prune touch only that tenant's chunks)",
+    )
     .addOption(
       new Option('--splitter <name>', 'markdown (default: headings, token budget, overlap) or seed (the reference split on "# ")').choices([
         'markdown',
@@ -44,6 +48,7 @@ export function registerIngest({ program, config }: CliContext): void {
           textField?: string;
           titleField?: string;
           strict?: boolean;
+          tenant?: string;
           json?: boolean;
         },
       ) => {
@@ -56,6 +61,7 @@ export function registerIngest({ program, config }: CliContext): void {
             prune: Boolean(options.prune),
             ...(options.maxFileSize === undefined ? {} : { maxFileBytes: options.maxFileSize * 2 ** 20 }),
             ...(options.strict ? { strict: true } : {}),
+            ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
             records: {
               ...(options.idField === undefined ? {} : { idField: options.idField }),
               ...(options.textField === undefined ? {} : { textField: options.textField }),

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, chmod } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
+import { TENANT_PATTERN } from '../../retrieve/filters.js';
 import { hashApiKey } from '../../server/api-keys.js';
 import type { CliContext } from '../session.js';
 
@@ -27,7 +28,11 @@ export function registerKeys({ program }: CliContext): void {
       if (!Number.isInteger(rate) || rate <= 0) throw new InvalidArgumentError('a positive whole number');
       return rate;
     })
-    .action(async (options: { file: string; name: string; role: string; collection?: string[]; rate?: number }) => {
+    .option('--tenant <name>', "bind the key to a tenant: it sees and writes only that tenant's chunks", (value) => {
+      if (!TENANT_PATTERN.test(value)) throw new InvalidArgumentError('letters, digits, _ . -, at most 128 characters');
+      return value;
+    })
+    .action(async (options: { file: string; name: string; role: string; collection?: string[]; rate?: number; tenant?: string }) => {
       const key = `mrag_${randomBytes(24).toString('base64url')}`;
       const line = {
         name: options.name,
@@ -35,10 +40,12 @@ export function registerKeys({ program }: CliContext): void {
         role: options.role,
         ...(options.collection ? { collections: options.collection } : {}),
         ...(options.rate ? { ratePerMinute: options.rate } : {}),
+        ...(options.tenant ? { tenant: options.tenant } : {}),
       };
       await appendFile(options.file, `${JSON.stringify(line)}\n`, { mode: 0o600 });
       await chmod(options.file, 0o600);
-      process.stderr.write(`added "${options.name}" (${options.role}) to ${options.file}; the key is shown once:\n`);
+      const scope = options.tenant ? `, tenant ${options.tenant}` : '';
+      process.stderr.write(`added "${options.name}" (${options.role}${scope}) to ${options.file}; the key is shown once:\n`);
       process.stdout.write(`${key}\n`);
     });
 }

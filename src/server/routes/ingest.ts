@@ -10,7 +10,7 @@ import type { Context } from 'hono';
 import { isWithin, realRoots } from '../../load/roots.js';
 import { ApiError, scrubPaths } from '../http-errors.js';
 import { IngestJobs } from '../ingest-jobs.js';
-import { describeIssues, errors, invalidJson, json, type RouteDeps, type ServerApp } from '../route-kit.js';
+import { callerOf, describeIssues, errors, invalidJson, json, type RouteDeps, type ServerApp } from '../route-kit.js';
 import { ErrorBody, IngestRequest, IngestUpload, Job, JobParams } from '../schemas.js';
 
 /** Document types POST /v1/ingest accepts as uploads: what the loaders read. */
@@ -32,6 +32,7 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
         ...(request.prune ? { prune: true } : {}),
         // A prune that would delete most of the collection (a mistyped path) needs confirm: true.
         ...(request.prune && !request.confirm ? { maxPruneFraction: 0.5 } : {}),
+        ...(request.tenant === undefined ? {} : { tenant: request.tenant }),
         roots: readableRoots,
         onProgress,
         // A shutdown stops the job between batches; the sync path resumes it on the next run.
@@ -46,6 +47,7 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
           key: job.by ?? null,
           action: 'ingest.finished',
           job: job.id,
+          ...(job.tenant === undefined ? {} : { tenant: job.tenant }),
           status: job.status,
           collection: rag.config.collection,
           ...(job.result
@@ -72,11 +74,15 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
     }),
     async (c) => {
       const type = c.req.header('content-type') ?? '';
-      const by = (c.get as (key: string) => unknown)('apiKeyName') as string | undefined;
+      const { name: by, tenant } = callerOf(c);
+      const scope = tenant === undefined ? {} : { tenant };
       let job;
       if (type.startsWith('multipart/form-data')) {
-        const names = await saveUploads(c, uploadDir);
-        job = jobs.submit({ source: uploadDir }, `upload: ${names.join(', ')}`, by);
+        // Each tenant's uploads have a folder of their own: the job syncs that folder only.
+        // (The shared uploads are the files at the top of the upload folder, never the tenants' ones.)
+        const folder = tenant === undefined ? uploadDir : path.join(uploadDir, 'tenants', tenant);
+        const names = await saveUploads(c, folder);
+        job = jobs.submit({ source: folder, ...(tenant === undefined ? { include: '*' } : scope) }, `upload: ${names.join(', ')}`, by);
       } else {
         const body = IngestRequest.safeParse(await c.req.json().catch(() => invalidJson()));
         if (!body.success) {
@@ -90,12 +96,20 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
             ...(body.data.include ? { include: body.data.include } : {}),
             ...(body.data.prune ? { prune: true } : {}),
             ...(body.data.confirm ? { confirm: true } : {}),
+            ...scope,
           },
           body.data.path,
           by,
         );
       }
-      audit({ key: by ?? null, action: 'ingest.submitted', job: job.id, source: job.source, collection: rag.config.collection });
+      audit({
+        key: by ?? null,
+        action: 'ingest.submitted',
+        job: job.id,
+        source: job.source,
+        collection: rag.config.collection,
+        ...scope,
+      });
       return c.json(job, 202);
     },
   );
@@ -109,7 +123,8 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
       responses: { 200: json(Job, 'the job'), 404: json(ErrorBody, 'no such job'), 401: errors[401] },
     }),
     (c) => {
-      const job = jobs.get(c.req.valid('param').id);
+      // Another tenant's job is not found, as if it did not exist.
+      const job = jobs.get(c.req.valid('param').id, callerOf(c).tenant);
       if (!job) return c.json({ error: { code: 'not_found', message: `no job ${c.req.valid('param').id}` } }, 404);
       return c.json(job, 200);
     },

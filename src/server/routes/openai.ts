@@ -12,7 +12,7 @@ import type { AskEvent } from '../../pipeline/ask.js';
 import { rewriteQuestion } from '../../pipeline/conversation.js';
 import { sourcesToJson } from '../../pipeline/sources.js';
 import { ApiError, toHttpError } from '../http-errors.js';
-import { errors, json, type RouteDeps, type ServerApp, untilShutdown } from '../route-kit.js';
+import { callerOf, errors, json, type RouteDeps, type ServerApp, untilShutdown } from '../route-kit.js';
 import { ChatCompletion, ChatCompletionRequest, ModelList } from '../schemas.js';
 
 /** The name OpenAI clients use for the RAG in `model`. */
@@ -58,7 +58,13 @@ export function registerOpenAIRoutes(app: ServerApp, { rag, options, logError }:
       // A follow-up ("and where is its metadata?") is retrieved as a standalone question.
       const searchQuery =
         rag.chat && history.length > 0 ? await rewriteQuestion(rag.chat, history, last.content, c.req.raw.signal) : last.content;
-      const events = rag.askStream(last.content, { history, searchQuery, signal: c.req.raw.signal });
+      const { tenant } = callerOf(c);
+      const events = rag.askStream(last.content, {
+        history,
+        searchQuery,
+        signal: c.req.raw.signal,
+        ...(tenant === undefined ? {} : { tenant }),
+      });
       const id = `chatcmpl-${crypto.randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
       if (body.stream) {

@@ -8,7 +8,7 @@ import { streamSSE } from 'hono/streaming';
 import type { AskEvent } from '../../pipeline/ask.js';
 import { sourcesToJson } from '../../pipeline/sources.js';
 import { toHttpError } from '../http-errors.js';
-import { errors, json, type RouteDeps, type ServerApp, untilShutdown } from '../route-kit.js';
+import { callerOf, errors, json, type RouteDeps, type ServerApp, untilShutdown } from '../route-kit.js';
 import { AskRequest, AskResponse, ErrorBody, SearchRequest, SearchResponse } from '../schemas.js';
 
 export function registerSearchRoutes(app: ServerApp, { rag, options, logError }: RouteDeps): void {
@@ -22,10 +22,12 @@ export function registerSearchRoutes(app: ServerApp, { rag, options, logError }:
     }),
     async (c) => {
       const body = c.req.valid('json');
+      const { tenant } = callerOf(c);
       const hits = await rag.search(body.query, {
         ...(body.limit ? { limit: body.limit } : {}),
         ...(body.filter ? { filter: body.filter } : {}),
         ...(body.mode ? { mode: body.mode } : {}),
+        ...(tenant === undefined ? {} : { tenant }),
         signal: c.req.raw.signal,
       });
       return c.json({ results: sourcesToJson(hits) }, 200);
@@ -55,9 +57,11 @@ export function registerSearchRoutes(app: ServerApp, { rag, options, logError }:
     }),
     async (c) => {
       const body = c.req.valid('json');
+      const { tenant } = callerOf(c);
       const askOptions = {
         ...(body.limit ? { limit: body.limit } : {}),
         ...(body.filter ? { filter: body.filter } : {}),
+        ...(tenant === undefined ? {} : { tenant }),
         signal: c.req.raw.signal,
       };
       if (body.stream) return streamAskEvents(c, untilShutdown(rag.askStream(body.question, askOptions), options.shutdownSignal), logError);

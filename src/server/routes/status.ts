@@ -4,8 +4,9 @@
  */
 import path from 'node:path';
 import { createRoute } from '@hono/zod-openapi';
-import { PROPERTY } from '../../pipeline/ingest.js';
-import { errors, json, type RouteDeps, type ServerApp } from '../route-kit.js';
+import { notShared, PROPERTY, TENANT_FIELD } from '../../pipeline/ingest.js';
+import { tenantFilter } from '../../retrieve/filters.js';
+import { callerOf, errors, json, type RouteDeps, type ServerApp } from '../route-kit.js';
 import { withTimeout } from '../../internal/with-timeout.js';
 import type { StorageHealth, VectorStore } from '../../store/vector-store.js';
 import { Collections, Health, Readiness } from '../schemas.js';
@@ -101,14 +102,17 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
       responses: { 200: json(Collections, 'collections'), 401: errors[401] },
     }),
     async (c) => {
-      const names = await rag.store.listCollections();
+      // A key bound to a tenant sees the server's collection only, and counts its own rows.
+      const { tenant } = callerOf(c);
+      const names = tenant === undefined ? await rag.store.listCollections() : [rag.config.collection];
       const collections = await Promise.all(
         names.map(async (name) => {
           const info = await rag.store.describeCollection(name);
           const model = info.properties[PROPERTY.model];
+          if (tenant !== undefined && !info.fields.includes(TENANT_FIELD.name)) throw notShared(name, tenant);
           return {
             name,
-            rows: await rag.store.count(name),
+            rows: await rag.store.count(name, tenant === undefined ? undefined : tenantFilter(tenant)),
             dimension: info.dimension,
             ...(model ? { model } : {}),
             current: name === rag.config.collection,
