@@ -295,6 +295,48 @@ export function describeStoreSuite(backend: string, open: () => Promise<MilvusSt
       }
     });
 
+    test('a partition key field (tenants): rows of each value are searched, queried and counted apart', async () => {
+      const store = await open();
+      try {
+        const name = 'suite_tenants';
+        if (await store.hasCollection(name)) await store.dropCollection(name);
+        await store.createCollection({
+          name,
+          dimension: 4,
+          primaryKey: { type: 'varchar', maxLength: 16 },
+          fields: [
+            { name: 'text', type: 'varchar', maxLength: 64 },
+            { name: 'tenant', type: 'varchar', maxLength: 32, partitionKey: true },
+          ],
+        });
+        const tenants = ['a', 'b', 'c'];
+        const tenantRows = Array.from({ length: 300 }, (_, index) => ({
+          id: `r${index}`,
+          vector: [1, index / 300, 0, 0],
+          text: `row ${index}`,
+          tenant: tenants[index % 3]!,
+        }));
+        await store.upsert(name, tenantRows);
+        await store.flush(name);
+        for (const tenant of tenants) {
+          const filter = `tenant == "${tenant}"`;
+          assert.equal(await store.count(name, filter), 100);
+          const [hits] = await store.search(name, [[1, 0.5, 0, 0]], { limit: 50, filter, outputFields: ['tenant'] });
+          assert.equal(hits!.length, 50);
+          assert.ok(hits!.every((hit) => hit.entity.tenant === tenant));
+          let queried = 0;
+          for await (const batch of store.queryAll(name, { filter, outputFields: ['tenant'], batchSize: 40 })) {
+            queried += batch.length;
+            assert.ok(batch.every((row) => row.tenant === tenant));
+          }
+          assert.equal(queried, 100);
+        }
+        assert.equal(await store.count(name), 300);
+      } finally {
+        await store.close();
+      }
+    });
+
     test('lists and drops a collection', async () => {
       const store = await open();
       try {
