@@ -18,6 +18,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerEval } from './commands/eval.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerKeys } from './commands/keys.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerModels } from './commands/models.js';
 import { registerSearch } from './commands/search.js';
 import { registerServe } from './commands/serve.js';
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
     registerChat,
     registerEval,
     registerServe,
+    registerMcp,
     registerModels,
     registerDoctor,
     registerKeys,

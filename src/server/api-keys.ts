@@ -93,7 +93,7 @@ export class ApiKeyRing {
   }
 
   /** Whether `entry` has at least `role`. */
-  static allows(entry: ApiKeyEntry, role: Role): boolean {
+  static allows(entry: Pick<ApiKeyEntry, 'role'>, role: Role): boolean {
     return ROLE_RANK[entry.role] >= ROLE_RANK[role];
   }
 

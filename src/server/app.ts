@@ -14,6 +14,7 @@ import { ApiError, errorResponse, type ErrorJson } from './http-errors.js';
 import { describeIssues, type RouteDeps } from './route-kit.js';
 import { registerEmbeddingsRoutes } from './routes/embeddings.js';
 import { registerIngestRoutes } from './routes/ingest.js';
+import { registerMcpRoutes } from './routes/mcp.js';
 import { registerOpenAIRoutes } from './routes/openai.js';
 import { registerSearchRoutes } from './routes/search.js';
 import { registerStatusRoutes } from './routes/status.js';
@@ -126,10 +127,12 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
         );
       }
       c.set('apiKeyName' as never, entry.name as never);
+      c.set('apiKeyRole' as never, entry.role as never);
       if (entry.tenant !== undefined) c.set('tenant' as never, entry.tenant as never);
       await next();
     };
     app.use('/v1/*', guard);
+    app.use('/mcp', guard);
     app.use('/openapi.json', guard);
   } else if (options.apiKey) {
     const unauthorized = (message: string) => ({ message: { error: { code: 'unauthorized', message } } });
@@ -140,12 +143,14 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
       invalidToken: unauthorized('the API key is not valid'),
     });
     app.use('/v1/*', auth);
+    app.use('/mcp', auth);
     app.use('/openapi.json', auth);
   }
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const maxUploadBytes = options.maxUploadBytes ?? 64 * 1024 * 1024;
   const tooLarge = (limit: number) => (c: Context) =>
     c.json({ error: { code: 'payload_too_large', message: `the request body is over ${limit} bytes` } } satisfies ErrorJson, 413);
+  app.use('/mcp', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }));
   app.use('/v1/*', async (c, next) => {
     // Only uploads get the upload limit; JSON bodies (also to /v1/ingest) get the JSON one.
     const upload = c.req.path === '/v1/ingest' && (c.req.header('content-type') ?? '').startsWith('multipart/form-data');
@@ -158,9 +163,11 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   const deps: RouteDeps = { rag, options, logError };
   registerStatusRoutes(app, deps);
   registerSearchRoutes(app, deps);
-  const jobs = registerIngestRoutes(app, deps);
+  const ingest = registerIngestRoutes(app, deps);
+  const jobs = ingest.jobs;
   registerOpenAIRoutes(app, deps);
   registerEmbeddingsRoutes(app, deps);
+  registerMcpRoutes(app, deps, ingest);
 
   app.get('/openapi.json', (c) =>
     c.json(

@@ -6,6 +6,7 @@
 import type { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { MilvusRag } from '../pipeline/rag.js';
+import type { Role } from './api-keys.js';
 import type { ServerAppOptions } from './app.js';
 import { ApiError } from './http-errors.js';
 import { ErrorBody } from './schemas.js';
@@ -35,11 +36,16 @@ export const errors = {
  * Who sent the request: the name of its API key, and the tenant the key is bound to. The tenant
  * comes from the keys file only; nothing in a request body or header can set or widen it.
  */
-export function callerOf(c: Context): { name?: string; tenant?: string } {
+export function callerOf(c: Context): { name?: string; tenant?: string; role?: Role } {
   const get = c.get as (key: string) => unknown;
   const name = get('apiKeyName') as string | undefined;
   const tenant = get('tenant') as string | undefined;
-  return { ...(name === undefined ? {} : { name }), ...(tenant === undefined ? {} : { tenant }) };
+  const role = get('apiKeyRole') as Role | undefined;
+  return {
+    ...(name === undefined ? {} : { name }),
+    ...(tenant === undefined ? {} : { tenant }),
+    ...(role === undefined ? {} : { role }),
+  };
 }
 
 /** Validation failures as one line naming each field: `query: Required; limit: Too big`. */

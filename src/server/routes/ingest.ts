@@ -9,15 +9,30 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { isWithin, realRoots } from '../../load/roots.js';
 import { ApiError, scrubPaths } from '../http-errors.js';
-import { IngestJobs } from '../ingest-jobs.js';
+import { type IngestJob, IngestJobs } from '../ingest-jobs.js';
 import { callerOf, describeIssues, errors, invalidJson, json, type RouteDeps, type ServerApp } from '../route-kit.js';
 import { ErrorBody, IngestRequest, IngestUpload, Job, JobParams } from '../schemas.js';
 
 /** Document types POST /v1/ingest accepts as uploads: what the loaders read. */
 const UPLOAD_EXTENSIONS = new Set(['.md', '.mdx', '.markdown', '.txt', '.html', '.htm', '.pdf']);
 
+/** A path ingest as a client asks for it (POST /v1/ingest JSON, the MCP `ingest` tool). */
+export interface PathIngestRequest {
+  path: string;
+  include?: string | undefined;
+  prune?: boolean | undefined;
+  confirm?: boolean | undefined;
+}
+
+/** What the ingest routes give the other route groups: the job queue, and a checked way to queue a path. */
+export interface IngestService {
+  jobs: IngestJobs;
+  /** Checks the path against `server.ingestRoots`, queues the job for the caller's tenant, writes the audit line. */
+  submitPath(request: PathIngestRequest, caller: { name?: string; tenant?: string }): Promise<IngestJob>;
+}
+
 /** Adds the ingest routes; returns the job queue they feed. */
-export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps): IngestJobs {
+export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps): IngestService {
   const uploadDir = path.resolve(options.uploadDir);
   // Every file an ingest reads must lie in a root (links resolved): the roots, and the uploads.
   const readableRoots = [...options.ingestRoots, uploadDir];
@@ -57,6 +72,33 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
     },
   );
 
+  const submitted = (job: IngestJob, by: string | undefined, tenant: string | undefined) =>
+    audit({
+      key: by ?? null,
+      action: 'ingest.submitted',
+      job: job.id,
+      source: job.source,
+      collection: rag.config.collection,
+      ...(tenant === undefined ? {} : { tenant }),
+    });
+  const submitPath = async (request: PathIngestRequest, caller: { name?: string; tenant?: string }): Promise<IngestJob> => {
+    const source = await allowedIngestPath(request.path, options.ingestRoots);
+    if (request.include !== undefined && hasParentSegment(request.include)) throw outsideRoots('include', request.include);
+    const job = jobs.submit(
+      {
+        source,
+        ...(request.include ? { include: request.include } : {}),
+        ...(request.prune ? { prune: true } : {}),
+        ...(request.confirm ? { confirm: true } : {}),
+        ...(caller.tenant === undefined ? {} : { tenant: caller.tenant }),
+      },
+      request.path,
+      caller.name,
+    );
+    submitted(job, caller.name, caller.tenant);
+    return job;
+  };
+
   app.openapi(
     createRoute({
       method: 'post',
@@ -88,28 +130,9 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
         if (!body.success) {
           throw new ApiError(400, 'invalid_request', describeIssues(body.error.issues));
         }
-        const source = await allowedIngestPath(body.data.path, options.ingestRoots);
-        if (body.data.include !== undefined && hasParentSegment(body.data.include)) throw outsideRoots('include', body.data.include);
-        job = jobs.submit(
-          {
-            source,
-            ...(body.data.include ? { include: body.data.include } : {}),
-            ...(body.data.prune ? { prune: true } : {}),
-            ...(body.data.confirm ? { confirm: true } : {}),
-            ...scope,
-          },
-          body.data.path,
-          by,
-        );
+        return c.json(await submitPath(body.data, callerOf(c)), 202);
       }
-      audit({
-        key: by ?? null,
-        action: 'ingest.submitted',
-        job: job.id,
-        source: job.source,
-        collection: rag.config.collection,
-        ...scope,
-      });
+      submitted(job, by, tenant);
       return c.json(job, 202);
     },
   );
@@ -129,7 +152,7 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
       return c.json(job, 200);
     },
   );
-  return jobs;
+  return { jobs, submitPath };
 }
 
 /**

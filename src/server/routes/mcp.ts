@@ -1,0 +1,53 @@
+/**
+ * `/mcp`: the MCP server (tools search, ask, ingest, list_collections, collection_info, and the
+ * chunk and source resources) over Streamable HTTP, behind the same keys, roles, tenants and
+ * limits as the REST API. Stateless: each request gets a server of its own, built for its key.
+ * @module server/routes/mcp
+ */
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { MilvusRagError } from '../../errors.js';
+import { createMcpServer, type McpIngest } from '../../mcp/index.js';
+import { ApiKeyRing } from '../api-keys.js';
+import { scrubPaths } from '../http-errors.js';
+import type { IngestJob } from '../ingest-jobs.js';
+import { callerOf, type RouteDeps, type ServerApp } from '../route-kit.js';
+import type { IngestService } from './ingest.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function registerMcpRoutes(app: ServerApp, { rag, options }: RouteDeps, ingest: IngestService): void {
+  app.all('/mcp', async (c) => {
+    const caller = callerOf(c);
+    // A key without the write role (or no key where keys are used) gets no ingest tool at all.
+    const canWrite = caller.role === undefined || ApiKeyRing.allows({ role: caller.role }, 'write');
+    const runIngest: McpIngest = async (request, onProgress, signal) => {
+      // Through the server's job queue: one ingest at a time, audited, confined to ingestRoots.
+      let job: IngestJob | undefined = await ingest.submitPath(request, caller);
+      while (job && job.finishedAt === undefined) {
+        onProgress({ phase: 'file', files: job.progress.files, filesDone: job.progress.filesDone, chunks: job.progress.chunks });
+        if (signal.aborted) break; // the job runs on; the client can read it with GET /v1/jobs/{id}
+        await sleep(200);
+        job = ingest.jobs.get(job.id);
+      }
+      if (!job?.result) throw new MilvusRagError('mcp.ingest-failed', `ingest job ${job?.id ?? ''} failed: ${job?.error ?? 'it stopped'}`);
+      return {
+        ...job.result,
+        collection: rag.config.collection,
+        missing: [],
+        model: rag.embedder.modelId,
+        dimension: rag.embedder.dimension,
+      };
+    };
+    const server = createMcpServer(rag, {
+      version: options.version ?? '0.0.0',
+      ...(canWrite ? { ingest: runIngest } : {}),
+      ...(caller.tenant === undefined ? {} : { tenant: caller.tenant }),
+      showError: scrubPaths,
+    });
+    // No session id generator: stateless, every request stands alone (any replica can answer it).
+    const transport = new WebStandardStreamableHTTPServerTransport({});
+    await server.connect(transport);
+    c.req.raw.signal.addEventListener('abort', () => void server.close().catch(() => undefined), { once: true });
+    return transport.handleRequest(c.req.raw);
+  });
+}

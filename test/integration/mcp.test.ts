@@ -1,0 +1,305 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { MilvusRag } from '../../src/pipeline/rag.js';
+import { hashApiKey } from '../../src/server/api-keys.js';
+import { type RunningServer, startServer } from '../../src/server/index.js';
+import { FAQ_DIR, REFERENCE_QUESTION, ROOT, TEST_LLM_PATH, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
+
+// The MCP server with the SDK's own Client: `milvus-rag mcp` on stdio (a child process, as agents
+// start it) and `/mcp` on `serve` over Streamable HTTP, against real Milvus Lite and real models.
+const folder = await tempDir();
+const db = path.join(folder, 'mcp.db');
+const configFile = path.join(folder, 'milvus-rag.config.json');
+const KEYS = { reader: 'mcp-reader-key-0123456789', writer: 'mcp-writer-key-0123456789' };
+
+/** The environment of a child CLI: none of the developer's milvus-rag or OpenAI settings. */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !/^(MILVUS_RAG_|OPENAI_)/.test(key)) env[key] = value;
+  }
+  if (process.env.MILVUS_RAG_HOME) env.MILVUS_RAG_HOME = process.env.MILVUS_RAG_HOME;
+  return env;
+}
+
+const cliArgs = (...extra: string[]) => [
+  '--import',
+  'tsx',
+  path.join(ROOT, 'src', 'cli', 'main.ts'),
+  '--config',
+  configFile,
+  '-q',
+  'mcp',
+  ...extra,
+];
+
+async function stdioClient(...extra: string[]): Promise<Client> {
+  const client = new Client({ name: 'milvus-rag-test', version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({ command: process.execPath, args: cliArgs(...extra), cwd: ROOT, env: cleanEnv(), stderr: 'ignore' }),
+  );
+  return client;
+}
+
+const text = (result: CallToolResult) => result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+
+before(async () => {
+  await writeFile(
+    configFile,
+    JSON.stringify({
+      uri: db,
+      embedding: { modelPath: TEST_MODEL_PATH },
+      llm: { modelPath: TEST_LLM_PATH, maxTokens: 64, temperature: 0, contextWindow: 2048 },
+    }),
+  );
+  const rag = await MilvusRag.open(await loadConfig({ cwd: ROOT, env: {}, file: configFile }));
+  try {
+    await rag.ingest(FAQ_DIR, { drop: true });
+  } finally {
+    await rag.close();
+  }
+});
+
+describe('milvus-rag mcp on stdio', () => {
+  let client: Client;
+  before(async () => {
+    client = await stdioClient();
+  });
+  after(async () => {
+    await client?.close();
+  });
+
+  test('lists its tools, each with a description and an input schema', async () => {
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((tool) => tool.name).sort(), ['ask', 'collection_info', 'ingest', 'list_collections', 'search']);
+    for (const tool of tools) assert.ok(tool.description && tool.description.length > 40, tool.name);
+    const search = tools.find((tool) => tool.name === 'search')!;
+    assert.deepEqual(search.inputSchema.required, ['query']);
+  });
+
+  test('search finds the reference chunk, with source, heading path, distance, id and a resource URI that reads it', async () => {
+    const result = (await client.callTool({ name: 'search', arguments: { query: REFERENCE_QUESTION } })) as CallToolResult;
+    assert.ok(!result.isError, text(result));
+    const { results } = result.structuredContent as {
+      results: Array<{ headings: string; source: string; distance: number; id: string; uri: string; text: string }>;
+    };
+    assert.equal(results.length, 3);
+    assert.match(results[0]!.headings, /Where does Milvus store data\?/);
+    assert.equal(results[0]!.source, 'product_faq.md');
+    assert.ok(results[0]!.distance > results[2]!.distance);
+    const chunk = await client.readResource({ uri: results[0]!.uri });
+    const content = chunk.contents[0] as { text: string };
+    assert.equal(JSON.parse(content.text).text, results[0]!.text);
+    const source = await client.readResource({ uri: `milvus-rag://my_rag_collection/sources/product_faq.md` });
+    const chunks = JSON.parse((source.contents[0] as { text: string }).text).chunks as Array<{ id: string; position: number }>;
+    assert.ok(chunks.some((each) => each.id === results[0]!.id));
+    assert.deepEqual(
+      chunks.map((each) => each.position),
+      [...chunks.map((each) => each.position)].sort((a, b) => a - b),
+    );
+  });
+
+  test('ask answers with the local GGUF model: citations point to its sources, progress arrives', async () => {
+    const progress: string[] = [];
+    const result = (await client.callTool({ name: 'ask', arguments: { question: REFERENCE_QUESTION } }, undefined, {
+      onprogress: (update) => progress.push(update.message ?? ''),
+      timeout: 300_000,
+    })) as CallToolResult;
+    assert.ok(!result.isError, text(result));
+    const answer = result.structuredContent as { answer: string; citations: Array<{ number: number }>; sources: Array<{ number: number }> };
+    assert.ok(answer.answer.trim().length > 0);
+    assert.ok(answer.citations.length > 0, `citations in: ${answer.answer}`);
+    const numbers = new Set(answer.sources.map((source) => source.number));
+    for (const citation of answer.citations) assert.ok(numbers.has(citation.number), `[${citation.number}] is a source`);
+    assert.ok(
+      progress.some((message) => /sources retrieved/.test(message)),
+      progress.join(' | '),
+    );
+  });
+
+  test('ingest sends progress notifications, then the new document is searchable', async () => {
+    const docs = path.join(folder, 'new-docs');
+    await mkdir(docs, { recursive: true });
+    await writeFile(path.join(docs, 'kiwi.md'), '# Kiwi fruit storage\n\nKiwi fruit keeps for four weeks in a cold room at 0 degrees.\n');
+    await writeFile(path.join(docs, 'fig.md'), '# Fig harvest\n\nFigs are picked by hand when soft.\n');
+    const progress: number[] = [];
+    const result = (await client.callTool({ name: 'ingest', arguments: { path: docs } }, undefined, {
+      onprogress: (update) => progress.push(update.progress),
+    })) as CallToolResult;
+    assert.ok(!result.isError, text(result));
+    assert.equal((result.structuredContent as { added: number }).added, 2);
+    assert.ok(progress.length >= 2, `progress notifications: ${progress.join(', ')}`);
+    const found = (await client.callTool({
+      name: 'search',
+      arguments: { query: 'How long does kiwi fruit keep?', limit: 1 },
+    })) as CallToolResult;
+    assert.match(text(found), /four weeks/);
+  });
+
+  test('bad calls come back as isError results that say what to change, and the server goes on', async () => {
+    const empty = (await client.callTool({ name: 'search', arguments: { query: '  ' } })) as CallToolResult;
+    assert.equal(empty.isError, true);
+    assert.match(text(empty), /query is empty/);
+    const badFilter = (await client.callTool({
+      name: 'search',
+      arguments: { query: 'data', filter: 'nosuchfield >> 3' },
+    })) as CallToolResult;
+    assert.equal(badFilter.isError, true);
+    assert.match(text(badFilter), /filter/i);
+    const unknown = (await client.callTool({ name: 'collection_info', arguments: { collection: 'no_such_collection' } })) as CallToolResult;
+    assert.equal(unknown.isError, true);
+    assert.match(text(unknown), /no collection "no_such_collection"; list_collections/);
+    const wrongType = (await client.callTool({ name: 'search', arguments: { query: 'data', limit: 'many' } })) as CallToolResult;
+    assert.equal(wrongType.isError, true);
+    assert.match(text(wrongType), /limit/);
+    const info = (await client.callTool({ name: 'collection_info', arguments: {} })) as CallToolResult;
+    assert.ok(!info.isError, text(info));
+    const described = info.structuredContent as { rows: number; model: string; sources: Array<{ source: string; chunks: number }> };
+    assert.ok(described.rows > 50);
+    assert.ok(described.sources.some((source) => source.source === 'product_faq.md' && source.chunks > 5));
+  });
+});
+
+test('milvus-rag mcp --read-only lists no ingest tool', async () => {
+  const client = await stdioClient('--read-only');
+  try {
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((tool) => tool.name).sort(), ['ask', 'collection_info', 'list_collections', 'search']);
+  } finally {
+    await client.close();
+  }
+});
+
+test('the raw stdout of milvus-rag mcp holds only JSON-RPC lines', async () => {
+  const child = spawn(process.execPath, cliArgs('--read-only'), { cwd: ROOT, env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const answered = new Promise<void>((resolve) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line);
+      if (lines.some((each) => each.includes('"id":3'))) resolve();
+    });
+  });
+  const send = (message: unknown) => child.stdin.write(`${JSON.stringify(message)}\n`);
+  send({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  });
+  send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+  send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'search', arguments: { query: REFERENCE_QUESTION } } });
+  await answered;
+  child.stdin.end();
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0);
+  assert.ok(lines.length >= 3);
+  for (const line of lines) {
+    const message = JSON.parse(line) as { jsonrpc: string };
+    assert.equal(message.jsonrpc, '2.0', line);
+  }
+});
+
+describe('/mcp on serve (Streamable HTTP) behind keys', () => {
+  let rag: MilvusRag;
+  let server: RunningServer;
+  const audit: string[] = [];
+
+  before(async () => {
+    const keysFile = path.join(folder, 'keys.jsonl');
+    await writeFile(
+      keysFile,
+      [
+        JSON.stringify({ name: 'reader', hash: hashApiKey(KEYS.reader), role: 'read' }),
+        JSON.stringify({ name: 'writer', hash: hashApiKey(KEYS.writer), role: 'write' }),
+      ].join('\n'),
+    );
+    const config = await loadConfig({
+      cwd: ROOT,
+      env: {},
+      flags: {
+        uri: path.join(folder, 'mcp-http.db'),
+        embedding: { modelPath: TEST_MODEL_PATH },
+        server: { port: 0, keysFile, uploadDir: path.join(folder, 'uploads'), ingestRoots: [folder, path.dirname(FAQ_DIR)] },
+      },
+    });
+    rag = await MilvusRag.open(config);
+    await rag.ingest(FAQ_DIR, { drop: true });
+    server = await startServer(rag, config, { cwd: folder, audit: (line) => audit.push(line) });
+  });
+  after(async () => {
+    await server?.close();
+    await rag?.close();
+  });
+
+  const httpClient = async (key: string) => {
+    const client = new Client({ name: 'milvus-rag-test', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${key}` } } }),
+    );
+    return client;
+  };
+
+  test('without a key: 401', async () => {
+    const response = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    assert.equal(response.status, 401);
+  });
+
+  test('a read key searches but has no ingest tool, and calling it is an error', async () => {
+    const client = await httpClient(KEYS.reader);
+    try {
+      const { tools } = await client.listTools();
+      assert.ok(!tools.some((tool) => tool.name === 'ingest'));
+      const result = (await client.callTool({ name: 'search', arguments: { query: REFERENCE_QUESTION } })) as CallToolResult;
+      assert.ok(!result.isError, text(result));
+      assert.match(text(result), /Where does Milvus store data\?/);
+      const refused = (await client.callTool({ name: 'ingest', arguments: { path: FAQ_DIR } })) as CallToolResult;
+      assert.equal(refused.isError, true);
+      assert.match(text(refused), /ingest/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('a write key ingests through the job queue with progress, confined to the ingest roots', async () => {
+    const client = await httpClient(KEYS.writer);
+    try {
+      const docs = path.join(folder, 'http-docs');
+      await mkdir(docs, { recursive: true });
+      await writeFile(path.join(docs, 'plum.md'), '# Plum pruning\n\nPlum trees are pruned in early summer to avoid silver leaf.\n');
+      const progress: number[] = [];
+      const result = (await client.callTool({ name: 'ingest', arguments: { path: docs } }, undefined, {
+        onprogress: (update) => progress.push(update.progress),
+      })) as CallToolResult;
+      assert.ok(!result.isError, text(result));
+      assert.equal((result.structuredContent as { added: number }).added, 1);
+      assert.ok(progress.length >= 1);
+      assert.ok(audit.some((line) => line.includes('"key":"writer"') && line.includes('ingest.finished')));
+      const found = (await client.callTool({
+        name: 'search',
+        // Top 3: in Milvus Lite a one-row segment gets BM25 statistics of its own, so a new document's words weigh little at first.
+        arguments: { query: 'When are plum trees pruned?', limit: 3 },
+      })) as CallToolResult;
+      assert.match(text(found), /early summer/);
+      const outside = (await client.callTool({ name: 'ingest', arguments: { path: '/etc' } })) as CallToolResult;
+      assert.equal(outside.isError, true);
+      assert.match(text(outside), /outside the folders this server may read/);
+    } finally {
+      await client.close();
+    }
+  });
+});
