@@ -7,8 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { createMcpServer } from '../../src/mcp/index.js';
 import { MilvusRag } from '../../src/pipeline/rag.js';
 import { hashApiKey } from '../../src/server/api-keys.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
@@ -272,6 +274,28 @@ describe('/mcp on serve (Streamable HTTP) behind keys', () => {
       assert.match(text(refused), /ingest/);
     } finally {
       await client.close();
+    }
+  });
+
+  test('with the LLM endpoint down, ask is an isError result naming the endpoint, and search still answers', async () => {
+    const down = await MilvusRag.open({
+      ...rag.config,
+      llm: { ...rag.config.llm, baseURL: 'http://127.0.0.1:9/v1', model: 'gone', maxRetries: 0, timeoutMs: 3000 },
+    });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    const mcp = createMcpServer(down, { version: 'test' });
+    const client = new Client({ name: 'milvus-rag-test', version: '1.0.0' });
+    try {
+      await mcp.connect(serverSide);
+      await client.connect(clientSide);
+      const result = (await client.callTool({ name: 'ask', arguments: { question: REFERENCE_QUESTION } })) as CallToolResult;
+      assert.equal(result.isError, true);
+      assert.match(text(result), /127\.0\.0\.1:9/);
+      const search = (await client.callTool({ name: 'search', arguments: { query: REFERENCE_QUESTION } })) as CallToolResult;
+      assert.ok(!search.isError, text(search));
+    } finally {
+      await client.close();
+      await down.close();
     }
   });
 
