@@ -8,7 +8,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { loadConfig } from '../config/load-config.js';
 import { PROVIDER_NAMES } from '../config/providers.js';
 import { ConfigError, MilvusRagError } from '../errors.js';
 import { packageRoot } from '../internal/package-root.js';
@@ -49,11 +48,14 @@ export function buildProgram(): Command {
     .option('--llm-model <name>', 'chat model name [env MILVUS_RAG_LLM_MODEL]')
     .option('--llm-model-path <file>', 'a local GGUF chat model, run in-process (provider local) [env MILVUS_RAG_LLM_MODEL_PATH]')
     .option('-q, --quiet', 'no progress on stderr')
-    .showHelpAfterError()
+    // A mistake gets commander's message (with "Did you mean ...?") and one line, not the whole help.
+    .showHelpAfterError('(add --help for the commands and options)')
     .exitOverride();
 
-  const config = (extra: { llm?: Record<string, unknown>; [key: string]: unknown } = {}) => {
+  const config = async (extra: { llm?: Record<string, unknown>; [key: string]: unknown } = {}) => {
     const options = program.opts<GlobalOptions>();
+    // zod and the schema load when a command runs, not for --help.
+    const { loadConfig } = await import('../config/load-config.js');
     return loadConfig({ file: options.config, env: process.env, flags: flagsToConfig(options, extra) });
   };
 
@@ -78,6 +80,9 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // gRPC's own log lines (reconnects, keepalive notices) stay out of the terminal unless asked
+  // for with GRPC_VERBOSITY; read when Milvus' SDK first loads, which is after this line.
+  process.env.GRPC_VERBOSITY ??= 'NONE';
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
 import { MilvusRagError } from '../errors.js';
-import { MilvusRag } from '../pipeline/rag.js';
+import type { MilvusRag } from '../pipeline/rag.js';
 
 /** What every command's `register` function gets. */
 export interface CliContext {
@@ -17,6 +17,8 @@ export interface CliContext {
 }
 
 export async function openRag(config: Config, quiet: boolean, readOnly = false): Promise<MilvusRag> {
+  // Loaded here, not at start: `--help`, `keys` and `setup` never load Milvus' SDK or the model runtime.
+  const { MilvusRag } = await import('../pipeline/rag.js');
   return MilvusRag.open(config, {
     readOnly,
     onModelDownload: (file) => {

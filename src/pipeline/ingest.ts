@@ -74,6 +74,12 @@ export interface IngestProgress {
   chunks: number;
   /** The file just finished. */
   file?: string;
+  /** Bytes of all the files found (as listed, before reading): with {@link bytesDone}, a measure of the work that time tracks. */
+  bytes?: number;
+  /** Bytes of the files finished (written, skipped or failed). */
+  bytesDone?: number;
+  /** Bytes of the files finished that were embedded (not skipped as unchanged): what the embedding rate is measured on. */
+  bytesEmbedded?: number;
 }
 
 /** Options of {@link ingest}. */
@@ -161,6 +167,7 @@ interface StoredFile {
 /** A file whose new chunks are being written. */
 interface PendingFile {
   source: string;
+  size: number;
   previous: StoredFile | undefined;
   fileHash: string;
   chunks: Chunk[];
@@ -199,7 +206,20 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   if (files.length === 0) {
     throw new LoadError('load.empty', `no documents match ${label}`, { context: { file: label } });
   }
-  options.onProgress?.({ phase: 'scan', files: files.length, filesDone: 0, chunks: 0 });
+  const bytes = files.reduce((total, file) => total + file.size, 0);
+  let bytesDone = 0;
+  let bytesEmbedded = 0;
+  const progress = (phase: IngestProgress['phase'], file?: string): IngestProgress => ({
+    phase,
+    files: files.length,
+    filesDone,
+    chunks: result.chunks,
+    bytes,
+    bytesDone,
+    bytesEmbedded,
+    ...(file === undefined ? {} : { file }),
+  });
+  options.onProgress?.({ phase: 'scan', files: files.length, filesDone: 0, chunks: 0, bytes, bytesDone: 0, bytesEmbedded: 0 });
 
   const tenant = options.tenant === undefined || options.tenant === '' ? undefined : checkTenant(options.tenant);
   const { analyzer, shared } = await prepareCollection(store, collection, {
@@ -254,7 +274,10 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
     result.deleted += stale.length;
     result.added += [...file.newIds].filter((id) => !previousIds.has(id)).length;
     if (file.previous) result.updated += 1;
-    options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: file.source });
+    filesDone += 1;
+    bytesDone += file.size;
+    bytesEmbedded += file.size;
+    options.onProgress?.(progress('file', file.source));
   };
   const finishWritten = async () => {
     while (open.length > 0 && open[0]!.written === open[0]!.chunks.length) await finishFile(open.shift()!);
@@ -336,7 +359,9 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
         fileHash = hash.digest('hex');
         if (previous && previous.hashes.size === 1 && previous.hashes.has(fileHash) && previous.ids.length === previous.expected) {
           result.skipped += 1;
-          options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
+          filesDone += 1;
+          bytesDone += file.size;
+          options.onProgress?.(progress('file', source));
           continue;
         }
         chunks = splitDocument(options.splitter, document);
@@ -350,11 +375,13 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
         }
         result.failed.push({ file: file.location, error: error.message });
         failedSources.add(source);
-        options.onProgress?.({ phase: 'file', files: files.length, filesDone: ++filesDone, chunks: result.chunks, file: source });
+        filesDone += 1;
+        bytesDone += file.size;
+        options.onProgress?.(progress('file', source));
         continue;
       }
 
-      open.push({ source, previous, fileHash, chunks, written: 0, newIds: new Set() });
+      open.push({ source, size: file.size, previous, fileHash, chunks, written: 0, newIds: new Set() });
       for (const chunk of chunks) queue.push({ file: open[open.length - 1]!, chunk });
       await drain(false);
     }
@@ -380,7 +407,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   const rows = await store.count(collection);
   result.rows = scope === undefined ? rows : await store.count(collection, scope);
   await store.ensureIndex(collection, rows, options.flatMaxRows);
-  options.onProgress?.({ phase: 'done', files: files.length, filesDone, chunks: result.chunks });
+  options.onProgress?.(progress('done'));
   return result;
 }
 

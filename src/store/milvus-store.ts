@@ -77,7 +77,10 @@ export async function createMilvusStore(options: MilvusStoreOptions = {}): Promi
       address: to,
       ...(options.token ? { token: options.token } : {}),
       ...(options.database ? { database: options.database } : {}),
-      ...(lite ? { ssl: false } : {}),
+      // Milvus Lite's gRPC server refuses keepalive pings more often than every 5 minutes on an
+      // idle connection: the SDK's 10 s pings got "excess pings" errors on stderr (measured).
+      // A local child needs none: its exit is seen by the supervisor, not by pings.
+      ...(lite ? { ssl: false, channelOptions: { 'grpc.keepalive_time_ms': 600_000, 'grpc.keepalive_permit_without_calls': 0 } } : {}),
       logLevel: 'error',
     });
     quietConnect(made);

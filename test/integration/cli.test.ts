@@ -161,4 +161,18 @@ describe('milvus-rag CLI', () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /ingest/);
   });
+
+  test('a typo gets the suggestion and a one-line hint, not the whole help', async () => {
+    const command = await runCli(['serch', 'How is data stored?']);
+    assert.equal(command.code, 2);
+    assert.equal(command.stderr, "error: unknown command 'serch'\n(Did you mean search?)\n(add --help for the commands and options)\n");
+    assert.equal(command.stdout, '');
+    const option = await runCli(['search', '--limt', '3', 'x']);
+    assert.equal(option.code, 2);
+    assert.deepEqual(option.stderr.trim().split('\n'), [
+      "error: unknown option '--limt'",
+      '(Did you mean --limit?)',
+      '(add --help for the commands and options)',
+    ]);
+  });
 });

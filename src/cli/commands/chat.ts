@@ -4,7 +4,6 @@
  */
 import { createInterface } from 'node:readline';
 import { ConfigError } from '../../errors.js';
-import { Conversation } from '../../pipeline/conversation.js';
 import type { RetrievedChunk } from '../../types.js';
 import { type GlobalOptions, positiveInteger } from '../options.js';
 import { printAnswerFooter } from '../output.js';
@@ -29,6 +28,7 @@ export function registerChat({ program, config }: CliContext): void {
             'chat needs a chat model: configure an endpoint (see milvus-rag ask --help, --provider) or a local GGUF model (--llm-model-path)',
           );
         }
+        const { Conversation } = await import('../../pipeline/conversation.js');
         const conversation = new Conversation(rag);
         const interactive = Boolean(process.stdin.isTTY);
         const lines = createInterface({ input: process.stdin, terminal: interactive });

@@ -4,7 +4,6 @@
  * when something is broken.
  * @module cli/commands/doctor
  */
-import { diagnose } from '../../pipeline/doctor.js';
 import type { CliContext } from '../session.js';
 
 export function registerDoctor({ program, config }: CliContext): void {
@@ -13,6 +12,7 @@ export function registerDoctor({ program, config }: CliContext): void {
     .description('check the set-up (Node, Python, Milvus, model, collection, LLM) and say how to fix what is broken')
     .option('--json', 'print {ok, checks: [{name, status, detail, fix}]}')
     .action(async (options: { json?: boolean }) => {
+      const { diagnose } = await import('../../pipeline/doctor.js');
       const report = await diagnose(await config());
       if (options.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

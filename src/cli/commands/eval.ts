@@ -3,8 +3,6 @@
  * @module cli/commands/eval
  */
 import { ConfigError } from '../../errors.js';
-import { evaluate, readEvalCases } from '../../pipeline/evaluate.js';
-import { evaluateBeir, readBeirSet } from '../../pipeline/evaluate-beir.js';
 import { combineFilters, sourceFilter } from '../../retrieve/filters.js';
 import type { MilvusRag } from '../../pipeline/rag.js';
 import type { SearchMode } from '../../retrieve/retriever.js';
@@ -51,6 +49,7 @@ export function registerEval({ program, config }: CliContext): void {
           return;
         }
         if (file === undefined) throw new ConfigError('cli.usage', 'eval needs a questions.jsonl file, or --beir <dir>');
+        const { evaluate, readEvalCases } = await import('../../pipeline/evaluate.js');
         const cases = await readEvalCases(file);
         const resolved = await config({ search: { mode: options.mode } });
         const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));
@@ -94,6 +93,7 @@ export function registerEval({ program, config }: CliContext): void {
     folder: string,
     options: { split: string; mode?: SearchMode; rerank?: boolean; filter?: string; source?: string; json?: boolean; quiet: boolean },
   ): Promise<void> {
+    const { evaluateBeir, readBeirSet } = await import('../../pipeline/evaluate-beir.js');
     const set = await readBeirSet(folder, options.split);
     const resolved = await config({ search: { mode: options.mode } });
     const filter = combineFilters(options.filter, options.source === undefined ? undefined : sourceFilter(options.source));

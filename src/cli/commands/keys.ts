@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, chmod } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
 import { TENANT_PATTERN } from '../../retrieve/filters.js';
-import { hashApiKey } from '../../server/api-keys.js';
 import type { CliContext } from '../session.js';
 
 export function registerKeys({ program }: CliContext): void {
@@ -33,6 +32,7 @@ export function registerKeys({ program }: CliContext): void {
       return value;
     })
     .action(async (options: { file: string; name: string; role: string; collection?: string[]; rate?: number; tenant?: string }) => {
+      const { hashApiKey } = await import('../../server/api-keys.js');
       const key = `mrag_${randomBytes(24).toString('base64url')}`;
       const line = {
         name: options.name,

@@ -3,8 +3,6 @@
  * Claude Code, Cursor, VS Code). stdout carries protocol messages only; everything else goes to stderr.
  * @module cli/commands/mcp
  */
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createMcpServer } from '../../mcp/index.js';
 import type { GlobalOptions } from '../options.js';
 import { type CliContext, openRag } from '../session.js';
 
@@ -16,6 +14,10 @@ export function registerMcp({ program, config, version }: CliContext): void {
     .action(async (options: { readOnly?: boolean }) => {
       const quiet = Boolean(program.opts<GlobalOptions>().quiet);
       const resolved = await config();
+      const [{ StdioServerTransport }, { createMcpServer }] = await Promise.all([
+        import('@modelcontextprotocol/sdk/server/stdio.js'),
+        import('../../mcp/index.js'),
+      ]);
       const rag = await openRag(resolved, quiet, Boolean(options.readOnly));
       const server = createMcpServer(rag, {
         version,

@@ -2,7 +2,6 @@
  * `milvus-rag models`: list and download model presets.
  * @module cli/commands/models
  */
-import { downloadModel, MODEL_PRESETS } from '../../embed/model-files.js';
 import type { GlobalOptions } from '../options.js';
 import type { CliContext } from '../session.js';
 
@@ -11,7 +10,8 @@ export function registerModels({ program, config }: CliContext): void {
   models
     .command('list')
     .description('list the model presets')
-    .action(() => {
+    .action(async () => {
+      const { MODEL_PRESETS } = await import('../../embed/model-files.js');
       for (const [name, preset] of Object.entries(MODEL_PRESETS)) {
         process.stdout.write(`${name}\t${preset.dimension} dimensions\t${preset.modelId}\n`);
       }
@@ -43,6 +43,7 @@ export function registerModels({ program, config }: CliContext): void {
         return;
       }
       const embedding = resolved.embedding;
+      const { downloadModel } = await import('../../embed/model-files.js');
       const folder = await downloadModel(name ?? embedding.model, {
         ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),
         ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),

@@ -6,7 +6,7 @@
  */
 import { Option } from 'commander';
 import { milvusRagHome } from '../../internal/home.js';
-import { type ModelSource, runSetup, type SetupEvent } from '../../setup/index.js';
+import type { ModelSource, SetupEvent } from '../../setup/index.js';
 import type { GlobalOptions } from '../options.js';
 import type { CliContext } from '../session.js';
 
@@ -56,6 +56,7 @@ export function registerSetup({ program }: CliContext): void {
                 ...(process.env.HF_TOKEN ? { hubToken: process.env.HF_TOKEN } : {}),
               };
       const started = performance.now();
+      const { runSetup } = await import('../../setup/index.js');
       const report = await runSetup({
         home: flags.home ?? milvusRagHome(),
         ...(flags.venv === undefined ? {} : { venv: flags.venv }),
