@@ -18,6 +18,7 @@ import { registerMcpRoutes } from './routes/mcp.js';
 import { registerOpenAIRoutes } from './routes/openai.js';
 import { registerSearchRoutes } from './routes/search.js';
 import { registerStatusRoutes } from './routes/status.js';
+import { FAVICON_SVG, webAsset } from './web-assets.js';
 import { WEB_PAGE } from './web-page.js';
 
 export { RAG_MODEL_ID } from './routes/openai.js';
@@ -86,7 +87,10 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   }
   const corsOrigins = options.corsOrigins ?? [];
   if (corsOrigins.length > 0) {
-    app.use('*', cors({ origin: [...corsOrigins], allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST'] }));
+    app.use(
+      '*',
+      cors({ origin: [...corsOrigins], allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'POST', 'DELETE'] }),
+    );
   }
   // With CORS off, a page on another origin must not make the browser post to this server
   // (a form post or a no-cors fetch to 127.0.0.1 needs no preflight). `Origin: null` comes from
@@ -159,6 +163,13 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   });
 
   app.get('/', (c) => c.html(WEB_PAGE));
+  app.get('/favicon.ico', (c) => c.body(FAVICON_SVG, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=86400' }));
+  app.get('/assets/:name', async (c) => {
+    const script = await webAsset(c.req.param('name'));
+    if (script === undefined)
+      return c.json({ error: { code: 'not_found', message: `no asset ${c.req.param('name')}` } } satisfies ErrorJson, 404);
+    return c.body(script, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' });
+  });
 
   const deps: RouteDeps = { rag, options, logError };
   registerStatusRoutes(app, deps);
@@ -186,6 +197,7 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
 /** The role a route needs: ingest writes, the collections listing is for admins, the rest reads. */
 function requiredRole(method: string, path: string): Role {
   if (method === 'POST' && path === '/v1/ingest') return 'write';
+  if (method === 'DELETE' && path.startsWith('/v1/jobs/')) return 'write';
   if (path === '/v1/collections') return 'admin';
   return 'read';
 }

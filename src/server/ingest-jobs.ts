@@ -18,7 +18,7 @@ export interface IngestJobRequest {
 /** An ingest job as the API shows it. */
 export interface IngestJob {
   id: string;
-  status: 'queued' | 'running' | 'done' | 'failed';
+  status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
   source: string;
   progress: { files: number; filesDone: number; chunks: number };
   /** The pipeline's summary, once finished (model and collection are the server's own). */
@@ -41,7 +41,12 @@ interface StoredJob {
 }
 
 /** Runs one ingest: the pipeline's `MilvusRag.ingest`, bound to the server's collection. */
-export type RunIngest = (request: IngestJobRequest, onProgress: (progress: IngestProgress) => void) => Promise<IngestResult>;
+export type RunIngest = (
+  request: IngestJobRequest,
+  onProgress: (progress: IngestProgress) => void,
+  /** Aborted when the job is cancelled: the ingest stops between batches, keeping what it wrote (a re-run resumes it). */
+  signal: AbortSignal,
+) => Promise<IngestResult>;
 
 /**
  * Ingest jobs of the server, run one at a time in submission order: two syncs of the same
@@ -60,6 +65,8 @@ export class IngestJobs {
   readonly #requests = new Map<string, IngestJobRequest>();
   readonly #interrupted: () => boolean;
   readonly #onFinish: ((job: IngestJob) => void) | undefined;
+  /** Cancellers of the jobs not yet finished. */
+  readonly #cancellers = new Map<string, AbortController>();
   #queue: Promise<void> = Promise.resolve();
   #writes: Promise<void> = Promise.resolve();
 
@@ -143,6 +150,29 @@ export class IngestJobs {
     return this.#jobs.get(id);
   }
 
+  /**
+   * Cancels a queued or running job (with `tenant`, only one submitted for that tenant): a queued
+   * one never runs, a running one stops between batches. What it wrote stays (every chunk written
+   * is complete; a re-run of the same source finishes the sync). Returns the job, or undefined
+   * when there is no such job; a finished job is returned unchanged.
+   */
+  cancel(id: string, tenant?: string): IngestJob | undefined {
+    const job = this.get(id, tenant);
+    if (!job || job.finishedAt !== undefined) return job;
+    this.#cancellers.get(id)?.abort();
+    if (job.status === 'queued') this.#finishCancelled(job);
+    return job;
+  }
+
+  #finishCancelled(job: IngestJob): void {
+    job.status = 'cancelled';
+    job.error = 'cancelled';
+    job.finishedAt = new Date().toISOString();
+    this.#cancellers.delete(job.id);
+    this.#save(job);
+    this.#onFinish?.(job);
+  }
+
   /** Resolves when every job submitted so far has finished, and its state is on disk. */
   async idle(): Promise<void> {
     await this.#queue;
@@ -151,17 +181,24 @@ export class IngestJobs {
 
   async #execute(job: IngestJob, request: IngestJobRequest): Promise<void> {
     if (this.#interrupted()) return; // shutting down: it stays queued on disk
+    if (job.finishedAt !== undefined) return; // cancelled while queued
+    const canceller = this.#cancellers.get(job.id) ?? new AbortController();
+    this.#cancellers.set(job.id, canceller);
     job.status = 'running';
     this.#save(job);
     let savedAt = Date.now();
     try {
-      const result = await this.#run(request, (progress) => {
-        job.progress = { files: progress.files, filesDone: progress.filesDone, chunks: progress.chunks };
-        if (Date.now() - savedAt >= 1000) {
-          savedAt = Date.now();
-          this.#save(job);
-        }
-      });
+      const result = await this.#run(
+        request,
+        (progress) => {
+          job.progress = { files: progress.files, filesDone: progress.filesDone, chunks: progress.chunks };
+          if (Date.now() - savedAt >= 1000) {
+            savedAt = Date.now();
+            this.#save(job);
+          }
+        },
+        canceller.signal,
+      );
       job.result = {
         files: result.files,
         chunks: result.chunks,
@@ -182,10 +219,15 @@ export class IngestJobs {
         this.#save(job);
         return;
       }
+      if (canceller.signal.aborted) {
+        this.#finishCancelled(job);
+        return;
+      }
       job.status = 'failed';
       job.error = this.#showPath(messageOf(error));
     }
     job.finishedAt = new Date().toISOString();
+    this.#cancellers.delete(job.id);
     this.#save(job);
     this.#onFinish?.(job);
   }

@@ -17,16 +17,25 @@ export const ErrorBody = z
 
 const limit = z.number().int().min(1).max(100).optional().openapi({ description: 'chunks to return; default: search.limit (3)' });
 const filter = z.string().max(4000).optional().openapi({ description: 'Milvus filter expression, e.g. source like "faq/%"' });
+const source = z
+  .string()
+  .trim()
+  .min(1)
+  .max(1000)
+  .optional()
+  .openapi({ description: 'only chunks of sources matching this glob (* and ?), e.g. "faq/*"; combined with filter' });
+const mode = z
+  .enum(SEARCH_MODES as [SearchMode, ...SearchMode[]])
+  .optional()
+  .openapi({ description: 'dense, sparse (BM25), hybrid, or auto (hybrid where the collection has BM25); default: search.mode' });
 
 export const SearchRequest = z
   .object({
     query: z.string().trim().min(1).max(8000).openapi({ example: 'How is data stored in milvus?' }),
     limit,
     filter,
-    mode: z
-      .enum(SEARCH_MODES as [SearchMode, ...SearchMode[]])
-      .optional()
-      .openapi({ description: 'dense, sparse (BM25), hybrid, or auto (hybrid where the collection has BM25); default: search.mode' }),
+    source,
+    mode,
   })
   .strict()
   .openapi('SearchRequest');
@@ -50,6 +59,16 @@ export const AskRequest = z
     question: z.string().trim().min(1).max(8000).openapi({ example: 'How is data stored in milvus?' }),
     limit,
     filter,
+    source,
+    mode,
+    history: z
+      .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(20_000) }).strict())
+      .max(40)
+      .optional()
+      .openapi({
+        description:
+          'earlier turns of the conversation, oldest first; a follow-up question is rewritten as a standalone one before retrieval',
+      }),
     stream: z.boolean().optional().openapi({ description: 'answer as Server-Sent Events: retrieval, token..., done' }),
   })
   .strict()
@@ -118,7 +137,7 @@ export const IngestUpload = z
 export const Job = z
   .object({
     id: z.string(),
-    status: z.enum(['queued', 'running', 'done', 'failed']),
+    status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
     source: z.string(),
     progress: z.object({ files: z.number(), filesDone: z.number(), chunks: z.number() }),
     result: z

@@ -1,8 +1,10 @@
 /**
- * The page served at `/`: ask a question and watch the answer stream, see the cited sources,
- * ingest documents with a progress bar, and see what the server answers with. One file of plain
- * HTML, CSS and JavaScript, no framework and no build step: it talks to the same JSON API as
- * every other client.
+ * The page served at `/`: a conversation with the documents (answers stream in as sanitised
+ * Markdown, each `[n]` a link to its source, follow-up questions use the history, a stop button),
+ * search options, ingest with progress and cancel, a light and a dark theme. One file of plain
+ * HTML, CSS and JavaScript, no build step; Markdown rendering (`marked`) and sanitising
+ * (`DOMPurify`) come from `/assets/`, served from the installed packages. It talks to the same
+ * JSON API as every other client.
  */
 export const WEB_PAGE = /* html */ `<!doctype html>
 <html lang="en">
@@ -10,51 +12,82 @@ export const WEB_PAGE = /* html */ `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>milvus-rag</title>
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
+<script src="/assets/marked.js"></script>
+<script src="/assets/purify.js"></script>
 <style>
-  :root { color-scheme: light dark; --accent: #0b6bcb; --muted: #6b7280; --line: #d1d5db; }
-  body { font: 16px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 52rem; padding: 1rem; }
-  header { display: flex; justify-content: space-between; align-items: baseline; flex-wrap: wrap; gap: .5rem; }
+  :root { color-scheme: light; --bg: #ffffff; --fg: #111827; --accent: #0b5cad; --muted: #4b5563; --line: #d1d5db; --soft: #f3f4f6; --flash: #fef3c7; --error: #b91c1c; }
+  :root[data-theme=dark] { color-scheme: dark; --bg: #111418; --fg: #e5e7eb; --accent: #7cb8f5; --muted: #a1a9b5; --line: #374151; --soft: #1d232b; --flash: #3b3212; --error: #fca5a5; }
+  * { box-sizing: border-box; }
+  body { font: 16px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 56rem; padding: 1rem; background: var(--bg); color: var(--fg); overflow-wrap: anywhere; }
+  header { display: flex; justify-content: space-between; align-items: center; flex-wrap: wrap; gap: .5rem; }
   h1 { font-size: 1.4rem; margin: 0; }
-  #info { color: var(--muted); font-size: .85rem; }
-  form { display: flex; gap: .5rem; margin: 1rem 0; }
-  input[type=text], input[type=password] { flex: 1; font: inherit; padding: .5rem; border: 1px solid var(--line); border-radius: .4rem; }
-  button { font: inherit; padding: .5rem 1rem; border: 0; border-radius: .4rem; background: var(--accent); color: white; cursor: pointer; }
-  button:disabled { opacity: .5; cursor: default; }
-  #answer { white-space: pre-wrap; min-height: 1.5rem; padding: .75rem; border-left: 3px solid var(--accent); }
-  #answer:empty { display: none; }
-  .error { color: #b91c1c; }
-  ol#sources { padding-left: 0; list-style: none; }
-  ol#sources li { border: 1px solid var(--line); border-radius: .4rem; padding: .5rem .75rem; margin: .5rem 0; }
-  ol#sources li.cited { border-color: var(--accent); }
-  .meta { color: var(--muted); font-size: .85rem; }
-  .snippet { font-size: .9rem; margin-top: .25rem; }
-  section { margin-top: 2rem; }
   h2 { font-size: 1.1rem; }
+  a { color: var(--accent); }
+  #info, .meta { color: var(--muted); font-size: .85rem; }
+  form { display: flex; flex-wrap: wrap; gap: .5rem; margin: .75rem 0; }
+  input, select { font: inherit; padding: .5rem; border: 1px solid var(--line); border-radius: .4rem; background: var(--bg); color: var(--fg); min-width: 0; }
+  input[type=text], input[type=password] { flex: 1 1 12rem; }
+  input[type=file] { flex: 1 1 12rem; }
+  button { font: inherit; padding: .5rem 1rem; border: 1px solid var(--accent); border-radius: .4rem; background: var(--accent); color: var(--bg); cursor: pointer; }
+  button.secondary { background: transparent; color: var(--accent); }
+  button:disabled { opacity: .5; cursor: default; }
+  :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+  details.options { margin: .25rem 0 1rem; }
+  details.options label { display: inline-flex; align-items: center; gap: .35rem; margin: .25rem 1rem .25rem 0; }
+  details.options input[type=number] { width: 5rem; }
+  .turn { border-top: 1px solid var(--line); padding-top: .75rem; margin-top: .75rem; }
+  .question { font-weight: 600; }
+  .answer { padding: .25rem .75rem; border-left: 3px solid var(--accent); min-height: 1.5rem; }
+  .answer.error { color: var(--error); border-color: var(--error); }
+  .markdown pre { background: var(--soft); padding: .5rem .75rem; border-radius: .4rem; overflow-x: auto; }
+  .markdown code { font-size: .9em; }
+  .markdown :first-child { margin-top: 0; } .markdown :last-child { margin-bottom: 0; }
+  a.cite { text-decoration: none; font-weight: 600; }
+  ol.sources { padding-left: 0; list-style: none; }
+  ol.sources li { border: 1px solid var(--line); border-radius: .4rem; padding: .5rem .75rem; margin: .5rem 0; scroll-margin-top: 1rem; transition: background .6s; }
+  ol.sources li.cited { border-color: var(--accent); }
+  ol.sources li.flash { background: var(--flash); }
+  .snippet { font-size: .9rem; margin-top: .25rem; }
+  details.chunk summary { cursor: pointer; color: var(--accent); font-size: .85rem; }
+  section.ingest { margin-top: 2rem; border-top: 1px solid var(--line); }
   progress { width: 100%; }
-  #key-box { display: none; }
+  #key-box, #empty[hidden] { display: none; }
+  #empty { color: var(--muted); }
 </style>
 </head>
 <body>
 <header>
   <h1>milvus-rag</h1>
-  <div id="info">connecting...</div>
+  <button id="theme" class="secondary" type="button" title="Switch between light and dark theme">Dark theme</button>
+  <div id="info" role="status">connecting...</div>
 </header>
 
-<form id="key-box">
+<main>
+<form id="key-box" aria-label="API key">
   <input id="key" type="password" placeholder="API key" autocomplete="off" aria-label="API key">
   <button>Use key</button>
 </form>
 
-<form id="ask-form">
+<div id="conversation" aria-live="polite"></div>
+<p id="empty">Ask a question about the documents in the collection. Answers cite their sources as [1], [2]...; follow-up questions keep the conversation.</p>
+
+<form id="ask-form" aria-label="Ask">
   <input id="question" type="text" placeholder="Ask a question about your documents" aria-label="Question" required>
   <button id="ask-button">Ask</button>
+  <button id="stop-button" type="button" class="secondary" hidden>Stop</button>
+  <button id="new-button" type="button" class="secondary" hidden>New conversation</button>
 </form>
-<div id="answer" aria-live="polite"></div>
-<div id="timing" class="meta"></div>
-<ol id="sources"></ol>
+<details class="options">
+  <summary>Search options</summary>
+  <label>Mode <select id="mode"><option value="">auto</option><option>hybrid</option><option>dense</option><option>sparse</option></select></label>
+  <label>Sources <input id="limit" type="number" min="1" max="20" value="3"></label>
+  <label>Only files <input id="source" type="text" placeholder="e.g. faq/*"></label>
+</details>
+</main>
 
-<section>
-  <h2>Add documents</h2>
+<section class="ingest" aria-labelledby="ingest-title">
+  <h2 id="ingest-title">Add documents</h2>
   <form id="upload-form">
     <input id="files" type="file" multiple accept=".md,.mdx,.markdown,.txt,.html,.htm,.pdf" aria-label="Files to upload">
     <button>Upload and ingest</button>
@@ -63,13 +96,31 @@ export const WEB_PAGE = /* html */ `<!doctype html>
     <input id="path" type="text" placeholder="or a folder, glob or .zip on the server" aria-label="Path on the server">
     <button>Ingest</button>
   </form>
-  <progress id="progress" value="0" max="1" hidden></progress>
-  <div id="job" class="meta"></div>
+  <progress id="progress" value="0" max="1" hidden aria-label="Ingest progress"></progress>
+  <div id="job" class="meta" role="status"></div>
+  <button id="cancel-job" type="button" class="secondary" hidden>Cancel ingest</button>
 </section>
 
 <script>
 const $ = (id) => document.getElementById(id);
 let key = sessionStorage.getItem('milvus-rag-key') || '';
+/** The conversation so far, as the API takes it: [{role, content}]. */
+let history = [];
+let turns = 0;
+let asking = null;
+let currentJob = null;
+
+// Theme: the visitor's choice, else the system's.
+function applyTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  $('theme').textContent = theme === 'dark' ? 'Light theme' : 'Dark theme';
+}
+applyTheme(localStorage.getItem('milvus-rag-theme') || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+$('theme').addEventListener('click', () => {
+  const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
+  localStorage.setItem('milvus-rag-theme', next);
+  applyTheme(next);
+});
 
 function headers(extra) {
   const all = Object.assign({}, extra || {});
@@ -95,25 +146,89 @@ async function loadInfo() {
     const llm = health.llm ? health.llm.model : 'no chat model (sources only)';
     $('info').textContent = 'collection ' + health.collection + ' (' + (health.rows ?? 0) + ' chunks) · embeddings ' +
       health.embedding.model + ' · LLM ' + llm + ' · Milvus ' + health.milvus.backend;
+    if (!health.rows) $('empty').textContent = 'The collection is empty: add documents below, then ask about them.';
   } catch (error) {
     $('info').textContent = 'server unreachable: ' + error.message;
   }
 }
 
-function showSources(sources, cited) {
-  const list = $('sources');
+/** Markdown to sanitised HTML; without the renderer, plain text. */
+function renderMarkdown(element, text) {
+  if (window.marked && window.DOMPurify) {
+    element.innerHTML = DOMPurify.sanitize(marked.parse(text, { gfm: true, breaks: false }));
+    for (const link of element.querySelectorAll('a[href]')) { link.target = '_blank'; link.rel = 'noopener noreferrer'; }
+    // Code blocks scroll sideways on a narrow screen: focusable, so the keyboard can scroll them too.
+    for (const block of element.querySelectorAll('pre')) block.tabIndex = 0;
+  } else {
+    element.textContent = text;
+  }
+}
+
+/** A chunk's opening for a snippet: cut at a word, and never starting inside a Markdown link. */
+function snippetOf(text) {
+  let clean = text.replace(/^[^\\[\\n]*?\\]\\([^)\\s]*\\)/, (match) => match.slice(0, match.indexOf(']')));
+  if (clean.length > 320) clean = clean.slice(0, clean.lastIndexOf(' ', 320) > 200 ? clean.lastIndexOf(' ', 320) : 320) + '…';
+  return clean;
+}
+
+/** Turns each [n] of an answer (outside code) into a link to source n of the turn. */
+function linkCitations(element, turn, numbers) {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  while (walker.nextNode()) if (!walker.currentNode.parentElement.closest('code, a')) nodes.push(walker.currentNode);
+  for (const node of nodes) {
+    const parts = node.textContent.split(/(\\[\\d+\\])/);
+    if (parts.length === 1) continue;
+    const fragment = document.createDocumentFragment();
+    for (const part of parts) {
+      const match = /^\\[(\\d+)\\]$/.exec(part);
+      if (match && numbers.has(Number(match[1]))) {
+        const link = document.createElement('a');
+        link.href = '#s' + turn + '-' + match[1];
+        link.className = 'cite';
+        link.textContent = part;
+        link.setAttribute('aria-label', 'source ' + match[1]);
+        link.addEventListener('click', (click) => { click.preventDefault(); showSource(turn, match[1]); });
+        fragment.append(link);
+      } else fragment.append(part);
+    }
+    node.replaceWith(fragment);
+  }
+}
+
+function showSource(turn, number) {
+  const item = $('s' + turn + '-' + number);
+  if (!item) return;
+  item.scrollIntoView({ block: 'center', behavior: 'smooth' });
+  item.classList.add('flash');
+  item.focus({ preventScroll: true });
+  setTimeout(() => item.classList.remove('flash'), 1600);
+}
+
+function showSources(list, turn, sources, cited) {
   list.textContent = '';
   for (const source of sources) {
     const item = document.createElement('li');
+    item.id = 's' + turn + '-' + source.number;
+    item.tabIndex = -1;
     if (cited.has(source.number)) item.className = 'cited';
     const meta = document.createElement('div');
     meta.className = 'meta';
-    meta.textContent = '[' + source.number + '] ' + source.source + (source.headings ? ' › ' + source.headings : '') +
-      (source.page ? ' · page ' + source.page : '') + ' · distance ' + source.distance.toFixed(4) + (cited.has(source.number) ? ' · cited' : '');
+    const name = /^https?:\\/\\//.test(source.source) ? Object.assign(document.createElement('a'), { href: source.source, target: '_blank', rel: 'noopener noreferrer', textContent: source.source }) : document.createTextNode(source.source);
+    meta.append('[' + source.number + '] ', name, (source.headings ? ' › ' + source.headings : '') + (source.page ? ' · page ' + source.page : '') +
+      ' · distance ' + source.distance.toFixed(3) + (cited.has(source.number) ? ' · cited' : ''));
     const snippet = document.createElement('div');
-    snippet.className = 'snippet';
-    snippet.textContent = source.text.length > 300 ? source.text.slice(0, 300) + '…' : source.text;
-    item.append(meta, snippet);
+    snippet.className = 'snippet markdown';
+    renderMarkdown(snippet, snippetOf(source.text));
+    const whole = document.createElement('details');
+    whole.className = 'chunk';
+    const summary = document.createElement('summary');
+    summary.textContent = 'whole chunk';
+    const body = document.createElement('div');
+    body.className = 'markdown';
+    whole.append(summary, body);
+    whole.addEventListener('toggle', () => { if (whole.open && !body.childNodes.length) renderMarkdown(body, source.text); });
+    item.append(meta, snippet, whole);
     list.append(item);
   }
 }
@@ -140,65 +255,122 @@ async function* readEvents(response) {
   }
 }
 
+function options() {
+  const body = {};
+  if ($('mode').value) body.mode = $('mode').value;
+  const limit = Number($('limit').value);
+  if (Number.isInteger(limit) && limit >= 1 && limit <= 20) body.limit = limit;
+  if ($('source').value.trim()) body.source = $('source').value.trim();
+  return body;
+}
+
+function setAsking(on) {
+  $('ask-button').disabled = on;
+  $('stop-button').hidden = !on;
+  $('new-button').hidden = on || history.length === 0;
+}
+
 $('ask-form').addEventListener('submit', async (submit) => {
   submit.preventDefault();
   const question = $('question').value.trim();
-  if (!question) return;
-  $('ask-button').disabled = true;
-  $('answer').textContent = '';
-  $('answer').classList.remove('error');
-  $('timing').textContent = 'searching...';
-  $('sources').textContent = '';
+  if (!question || asking) return;
+  const turn = ++turns;
+  $('empty').hidden = true;
+  const view = document.createElement('article');
+  view.className = 'turn';
+  view.dataset.turn = String(turn);
+  const asked = Object.assign(document.createElement('div'), { className: 'question', textContent: question });
+  const answer = Object.assign(document.createElement('div'), { className: 'answer markdown' });
+  const timing = Object.assign(document.createElement('div'), { className: 'meta', textContent: 'searching...' });
+  const list = Object.assign(document.createElement('ol'), { className: 'sources' });
+  list.setAttribute('aria-label', 'Sources of answer ' + turn);
+  view.append(asked, answer, timing, list);
+  $('conversation').append(view);
+  $('question').value = '';
+  asking = new AbortController();
+  setAsking(true);
   let sources = [];
+  let text = '';
+  let pending = false;
+  const draw = () => { pending = false; renderMarkdown(answer, text); };
   try {
     const response = await api('/v1/ask', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ question, stream: true }),
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, signal: asking.signal,
+      body: JSON.stringify(Object.assign({ question, stream: true, history }, options())),
     });
     for await (const { event, data } of readEvents(response)) {
-      if (event === 'retrieval') { sources = data.sources; showSources(sources, new Set()); $('timing').textContent = 'answering...'; }
-      else if (event === 'token') { $('answer').textContent += data.text; }
+      if (event === 'retrieval') { sources = data.sources; showSources(list, turn, sources, new Set()); timing.textContent = 'answering...'; }
+      else if (event === 'token') { text += data.text; if (!pending) { pending = true; requestAnimationFrame(draw); } }
       else if (event === 'done') {
-        if (data.answer === null) $('answer').textContent = 'No chat model is configured on the server: here are the closest sources.';
-        else $('answer').textContent = data.answer;
-        showSources(sources, new Set(data.citations.map((citation) => citation.number)));
+        text = data.answer === null ? 'No chat model is configured on the server: here are the closest sources.' : data.answer;
+        renderMarkdown(answer, text);
+        const cited = new Set(data.citations.map((citation) => citation.number));
+        linkCitations(answer, turn, new Set(sources.map((source) => source.number)));
+        showSources(list, turn, sources, cited);
         const t = data.timings;
-        $('timing').textContent = 'retrieval ' + Math.round(t.retrievalMs) + ' ms' +
+        timing.textContent = 'retrieval ' + Math.round(t.retrievalMs) + ' ms' +
           (t.firstTokenMs !== undefined ? ' · first token ' + Math.round(t.firstTokenMs) + ' ms' : '') + ' · total ' + Math.round(t.totalMs) + ' ms';
+        if (data.answer !== null) history = history.concat([{ role: 'user', content: question }, { role: 'assistant', content: data.answer }]).slice(-12);
       } else if (event === 'error') { throw new Error(data.error.message); }
     }
   } catch (error) {
-    $('answer').textContent = error.message;
-    $('answer').classList.add('error');
-    $('timing').textContent = '';
+    if (asking && asking.signal.aborted) {
+      renderMarkdown(answer, text);
+      timing.textContent = 'stopped';
+    } else {
+      answer.textContent = error.message;
+      answer.classList.add('error');
+      timing.textContent = '';
+    }
   } finally {
-    $('ask-button').disabled = false;
+    asking = null;
+    setAsking(false);
+    $('question').focus();
   }
+});
+
+$('stop-button').addEventListener('click', () => { if (asking) asking.abort(); });
+$('new-button').addEventListener('click', () => {
+  history = [];
+  $('conversation').textContent = '';
+  $('empty').hidden = false;
+  setAsking(false);
+  $('question').focus();
 });
 
 async function followJob(job) {
   const bar = $('progress');
   bar.hidden = false;
+  currentJob = job;
+  $('cancel-job').hidden = false;
   for (;;) {
     bar.max = Math.max(1, job.progress.files);
     bar.value = job.progress.filesDone;
     $('job').textContent = job.source + ': ' + job.status + ' · ' + job.progress.filesDone + '/' + job.progress.files + ' files · ' + job.progress.chunks + ' chunks';
-    if (job.status === 'done' || job.status === 'failed') break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (job.finishedAt) break;
+    await new Promise((resolve) => setTimeout(resolve, 400));
     job = await (await api('/v1/jobs/' + job.id)).json();
   }
+  currentJob = null;
+  $('cancel-job').hidden = true;
   if (job.result) {
     const r = job.result;
     $('job').textContent = job.source + ': ' + job.status + ' · ' + r.files + ' files, ' + r.added + ' chunks added, ' + r.updated + ' files updated, ' +
       r.skipped + ' unchanged, ' + r.deleted + ' deleted' + (r.failed.length ? ' · failed: ' + r.failed.map((f) => f.error).join('; ') : '');
-  } else if (job.error) {
-    $('job').textContent = job.source + ': failed · ' + job.error;
+  } else {
+    $('job').textContent = job.source + ': ' + job.status + (job.status === 'cancelled' ? ' · what was written stays; ingest it again to finish' : ' · ' + (job.error || ''));
   }
   loadInfo();
 }
 
+$('cancel-job').addEventListener('click', async () => {
+  if (!currentJob) return;
+  try { await api('/v1/jobs/' + currentJob.id, { method: 'DELETE' }); } catch (error) { $('job').textContent = error.message; }
+});
+
 $('upload-form').addEventListener('submit', async (submit) => {
   submit.preventDefault();
+  if (!$('files').files.length) { $('job').textContent = 'Choose one or more files first.'; return; }
   const form = new FormData();
   for (const file of $('files').files) form.append('files', file);
   try { await followJob(await (await api('/v1/ingest', { method: 'POST', body: form })).json()); }
@@ -207,6 +379,7 @@ $('upload-form').addEventListener('submit', async (submit) => {
 
 $('path-form').addEventListener('submit', async (submit) => {
   submit.preventDefault();
+  if (!$('path').value.trim()) { $('job').textContent = 'Give a folder, glob or .zip on the server first.'; return; }
   try {
     const response = await api('/v1/ingest', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path: $('path').value.trim() }) });
     await followJob(await response.json());

@@ -41,7 +41,7 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
       JSON.stringify({ audit: true, time: new Date().toISOString(), ...entry }),
     );
   const jobs = new IngestJobs(
-    (request, onProgress) =>
+    (request, onProgress, cancelled) =>
       rag.ingest(request.source, {
         ...(request.include ? { include: request.include } : {}),
         ...(request.prune ? { prune: true } : {}),
@@ -50,8 +50,8 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
         ...(request.tenant === undefined ? {} : { tenant: request.tenant }),
         roots: readableRoots,
         onProgress,
-        // A shutdown stops the job between batches; the sync path resumes it on the next run.
-        ...(options.shutdownSignal ? { signal: options.shutdownSignal } : {}),
+        // A shutdown or a cancel stops the job between batches; the sync path resumes it on the next run.
+        signal: options.shutdownSignal ? AbortSignal.any([options.shutdownSignal, cancelled]) : cancelled,
       }),
     {
       showPath: (text) => relativePaths(text, readableRoots),
@@ -148,6 +148,20 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
     (c) => {
       // Another tenant's job is not found, as if it did not exist.
       const job = jobs.get(c.req.valid('param').id, callerOf(c).tenant);
+      if (!job) return c.json({ error: { code: 'not_found', message: `no job ${c.req.valid('param').id}` } }, 404);
+      return c.json(job, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/jobs/{id}',
+      summary: 'Cancels a queued or running ingest job; what it wrote stays, and ingesting the same source again resumes it',
+      request: { params: JobParams },
+      responses: { 200: json(Job, 'the job, cancelled (or as it finished)'), 404: json(ErrorBody, 'no such job'), 401: errors[401] },
+    }),
+    (c) => {
+      const job = jobs.cancel(c.req.valid('param').id, callerOf(c).tenant);
       if (!job) return c.json({ error: { code: 'not_found', message: `no job ${c.req.valid('param').id}` } }, 404);
       return c.json(job, 200);
     },

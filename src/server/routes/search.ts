@@ -6,7 +6,9 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AskEvent } from '../../pipeline/ask.js';
+import { rewriteQuestion } from '../../pipeline/conversation.js';
 import { sourcesToJson } from '../../pipeline/sources.js';
+import { combineFilters, sourceFilter } from '../../retrieve/filters.js';
 import { toHttpError } from '../http-errors.js';
 import { callerOf, errors, json, type RouteDeps, type ServerApp, untilShutdown } from '../route-kit.js';
 import { AskRequest, AskResponse, ErrorBody, SearchRequest, SearchResponse } from '../schemas.js';
@@ -23,9 +25,10 @@ export function registerSearchRoutes(app: ServerApp, { rag, options, logError }:
     async (c) => {
       const body = c.req.valid('json');
       const { tenant } = callerOf(c);
+      const filter = combineFilters(body.filter, body.source === undefined ? undefined : sourceFilter(body.source));
       const hits = await rag.search(body.query, {
         ...(body.limit ? { limit: body.limit } : {}),
-        ...(body.filter ? { filter: body.filter } : {}),
+        ...(filter ? { filter } : {}),
         ...(body.mode ? { mode: body.mode } : {}),
         ...(tenant === undefined ? {} : { tenant }),
         signal: c.req.raw.signal,
@@ -58,9 +61,17 @@ export function registerSearchRoutes(app: ServerApp, { rag, options, logError }:
     async (c) => {
       const body = c.req.valid('json');
       const { tenant } = callerOf(c);
+      const filter = combineFilters(body.filter, body.source === undefined ? undefined : sourceFilter(body.source));
+      const history = body.history ?? [];
+      // A follow-up ("and where is its metadata?") is retrieved as a standalone question.
+      const searchQuery =
+        rag.chat && history.length > 0 ? await rewriteQuestion(rag.chat, history, body.question, c.req.raw.signal) : undefined;
       const askOptions = {
         ...(body.limit ? { limit: body.limit } : {}),
-        ...(body.filter ? { filter: body.filter } : {}),
+        ...(filter ? { filter } : {}),
+        ...(body.mode ? { mode: body.mode } : {}),
+        ...(history.length > 0 ? { history } : {}),
+        ...(searchQuery ? { searchQuery } : {}),
         ...(tenant === undefined ? {} : { tenant }),
         signal: c.req.raw.signal,
       };
