@@ -361,7 +361,23 @@ export class MilvusRag {
     };
   }
 
+  /** Set on views made by {@link withCollection}: they share the owner's store and models. */
+  #view = false;
+
+  /**
+   * The same store, models and settings on another collection of the same database: for a
+   * server that lets clients choose the collection. Closing a view closes nothing; the owner
+   * closes what they share.
+   */
+  withCollection(collection: string): MilvusRag {
+    if (collection === this.config.collection) return this;
+    const view = new MilvusRag({ ...this.config, collection }, this.store, this.embedder, this.chat, this.template);
+    view.#view = true;
+    return view;
+  }
+
   async close(): Promise<void> {
+    if (this.#view) return;
     await Promise.allSettled([this.store.close(), this.embedder.close(), this.chat?.close?.()]);
   }
 }

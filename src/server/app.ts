@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import type { MilvusRag } from '../pipeline/rag.js';
 import { ApiKeyRing, type Role } from './api-keys.js';
 import { ApiError, errorResponse, type ErrorJson } from './http-errors.js';
-import { describeIssues, type RouteDeps } from './route-kit.js';
+import { callerOf, describeIssues, type RouteDeps } from './route-kit.js';
 import { registerEmbeddingsRoutes } from './routes/embeddings.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerMcpRoutes } from './routes/mcp.js';
@@ -132,6 +132,7 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
       }
       c.set('apiKeyName' as never, entry.name as never);
       c.set('apiKeyRole' as never, entry.role as never);
+      if (entry.collections !== undefined) c.set('apiKeyCollections' as never, entry.collections as never);
       if (entry.tenant !== undefined) c.set('tenant' as never, entry.tenant as never);
       await next();
     };
@@ -171,7 +172,25 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
     return c.body(script, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' });
   });
 
-  const deps: RouteDeps = { rag, options, logError };
+  // Views of other collections of the same database, for requests that name one.
+  const views = new Map<string, MilvusRag>();
+  const ragFor = async (c: Context, collection: string | undefined): Promise<MilvusRag> => {
+    if (collection === undefined || collection === rag.config.collection) return rag;
+    const caller = callerOf(c);
+    if (caller.tenant !== undefined || (caller.collections !== undefined && !caller.collections.includes(collection))) {
+      throw new ApiError(403, 'collection_not_allowed', `the key "${caller.name ?? ''}" may not use collection "${collection}"`);
+    }
+    if (!(await rag.store.hasCollection(collection))) {
+      throw new ApiError(404, 'no_collection', `there is no collection "${collection}"; GET /v1/collections lists them`);
+    }
+    let view = views.get(collection);
+    if (view === undefined) {
+      view = rag.withCollection(collection);
+      views.set(collection, view);
+    }
+    return view;
+  };
+  const deps: RouteDeps = { rag, options, logError, ragFor };
   registerStatusRoutes(app, deps);
   registerSearchRoutes(app, deps);
   const ingest = registerIngestRoutes(app, deps);

@@ -20,6 +20,11 @@ export interface RouteDeps {
   options: ServerAppOptions;
   /** Where unexpected errors are reported (never sent to clients). */
   logError: (error: unknown) => void;
+  /**
+   * The pipeline for a collection a request names (the server's own when none): refused with 403
+   * for keys limited to other collections or bound to a tenant, 404 when it does not exist.
+   */
+  ragFor: (c: Context, collection: string | undefined) => Promise<MilvusRag>;
 }
 
 /** A JSON response (or body) in the OpenAPI description. */
@@ -36,15 +41,17 @@ export const errors = {
  * Who sent the request: the name of its API key, and the tenant the key is bound to. The tenant
  * comes from the keys file only; nothing in a request body or header can set or widen it.
  */
-export function callerOf(c: Context): { name?: string; tenant?: string; role?: Role } {
+export function callerOf(c: Context): { name?: string; tenant?: string; role?: Role; collections?: readonly string[] } {
   const get = c.get as (key: string) => unknown;
   const name = get('apiKeyName') as string | undefined;
   const tenant = get('tenant') as string | undefined;
   const role = get('apiKeyRole') as Role | undefined;
+  const collections = get('apiKeyCollections') as readonly string[] | undefined;
   return {
     ...(name === undefined ? {} : { name }),
     ...(tenant === undefined ? {} : { tenant }),
     ...(role === undefined ? {} : { role }),
+    ...(collections === undefined ? {} : { collections }),
   };
 }
 

@@ -24,6 +24,11 @@ const source = z
   .max(1000)
   .optional()
   .openapi({ description: 'only chunks of sources matching this glob (* and ?), e.g. "faq/*"; combined with filter' });
+const collection = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, 'a Milvus collection name: letters, digits and _')
+  .optional()
+  .openapi({ description: "another collection of the server's database (default: the server's own); GET /v1/collections lists them" });
 const mode = z
   .enum(SEARCH_MODES as [SearchMode, ...SearchMode[]])
   .optional()
@@ -36,6 +41,7 @@ export const SearchRequest = z
     filter,
     source,
     mode,
+    collection,
   })
   .strict()
   .openapi('SearchRequest');
@@ -61,6 +67,7 @@ export const AskRequest = z
     filter,
     source,
     mode,
+    collection,
     history: z
       .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(20_000) }).strict())
       .max(40)

@@ -80,6 +80,7 @@ export const WEB_PAGE = /* html */ `<!doctype html>
 </form>
 <details class="options">
   <summary>Search options</summary>
+  <label id="collection-label" hidden>Collection <select id="collection"></select></label>
   <label>Mode <select id="mode"><option value="">auto</option><option>hybrid</option><option>dense</option><option>sparse</option></select></label>
   <label>Sources <input id="limit" type="number" min="1" max="20" value="3"></label>
   <label>Only files <input id="source" type="text" placeholder="e.g. faq/*"></label>
@@ -147,9 +148,31 @@ async function loadInfo() {
     $('info').textContent = 'collection ' + health.collection + ' (' + (health.rows ?? 0) + ' chunks) · embeddings ' +
       health.embedding.model + ' · LLM ' + llm + ' · Milvus ' + health.milvus.backend;
     if (!health.rows) $('empty').textContent = 'The collection is empty: add documents below, then ask about them.';
+    loadCollections(health.collection);
   } catch (error) {
     $('info').textContent = 'server unreachable: ' + error.message;
   }
+}
+
+/** The collection picker: shown when the key may list collections and there is more than one. */
+async function loadCollections(current) {
+  try {
+    const response = await fetch('/v1/collections', { headers: headers() });
+    if (!response.ok) return;
+    const { collections } = await response.json();
+    const select = $('collection');
+    const chosen = select.value || current;
+    select.textContent = '';
+    for (const collection of collections) {
+      const option = document.createElement('option');
+      option.value = collection.name;
+      option.textContent = collection.name + ' (' + collection.rows + ' chunks' + (collection.current ? ', default' : '') + ')';
+      option.selected = collection.name === chosen;
+      select.append(option);
+    }
+    select.dataset.current = current;
+    $('collection-label').hidden = collections.length < 2;
+  } catch (_) {}
 }
 
 /** Markdown to sanitised HTML; without the renderer, plain text. */
@@ -261,6 +284,8 @@ function options() {
   const limit = Number($('limit').value);
   if (Number.isInteger(limit) && limit >= 1 && limit <= 20) body.limit = limit;
   if ($('source').value.trim()) body.source = $('source').value.trim();
+  const collection = $('collection').value;
+  if (collection && collection !== $('collection').dataset.current) body.collection = collection;
   return body;
 }
 

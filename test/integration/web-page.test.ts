@@ -298,6 +298,29 @@ describe('web page: Markdown answers, citations, follow-ups, stop, ingest cancel
     }
   });
 
+  test('pick another collection of the database; an unknown one is a 404', async () => {
+    const orchard = path.join(folder, 'orchard');
+    await mkdir(orchard, { recursive: true });
+    await writeFile(path.join(orchard, 'orchard.md'), '# Pears\n\nPears are harvested in September, before they are ripe.\n');
+    await rag.withCollection('orchard_docs').ingest(orchard, { drop: true });
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.click('details.options summary');
+    await page.waitForSelector('#collection-label:not([hidden])');
+    await page.selectOption('#collection', 'orchard_docs');
+    await ask(page, 'When are pears harvested?', 1);
+    const sources = await page.$$eval('[data-turn="1"] ol.sources > li', (items) => items.map((item) => item.textContent ?? ''));
+    assert.ok(sources.length >= 1);
+    for (const source of sources) assert.match(source, /^\[\d+\] orchard\.md/);
+    const missing = await fetch(`${server.url}/v1/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'pears', collection: 'no_such_docs' }),
+    });
+    assert.equal(missing.status, 404);
+    assert.match(((await missing.json()) as { error: { message: string } }).error.message, /no collection "no_such_docs"/);
+  });
+
   test('/favicon.ico is an icon, and the page scripts come from the server', async () => {
     const icon = await fetch(`${server.url}/favicon.ico`);
     assert.equal(icon.status, 200);

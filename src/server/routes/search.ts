@@ -13,7 +13,7 @@ import { toHttpError } from '../http-errors.js';
 import { callerOf, errors, json, type RouteDeps, type ServerApp, untilShutdown } from '../route-kit.js';
 import { AskRequest, AskResponse, ErrorBody, SearchRequest, SearchResponse } from '../schemas.js';
 
-export function registerSearchRoutes(app: ServerApp, { rag, options, logError }: RouteDeps): void {
+export function registerSearchRoutes(app: ServerApp, { options, logError, ragFor }: RouteDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -26,6 +26,7 @@ export function registerSearchRoutes(app: ServerApp, { rag, options, logError }:
       const body = c.req.valid('json');
       const { tenant } = callerOf(c);
       const filter = combineFilters(body.filter, body.source === undefined ? undefined : sourceFilter(body.source));
+      const rag = await ragFor(c, body.collection);
       const hits = await rag.search(body.query, {
         ...(body.limit ? { limit: body.limit } : {}),
         ...(filter ? { filter } : {}),
@@ -63,6 +64,7 @@ export function registerSearchRoutes(app: ServerApp, { rag, options, logError }:
       const { tenant } = callerOf(c);
       const filter = combineFilters(body.filter, body.source === undefined ? undefined : sourceFilter(body.source));
       const history = body.history ?? [];
+      const rag = await ragFor(c, body.collection);
       // A follow-up ("and where is its metadata?") is retrieved as a standalone question.
       const searchQuery =
         rag.chat && history.length > 0 ? await rewriteQuestion(rag.chat, history, body.question, c.req.raw.signal) : undefined;
