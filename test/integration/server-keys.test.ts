@@ -21,6 +21,7 @@ const KEYS = {
   admin: 'admin-key-0123456789',
   slow: 'slow-key-0123456789',
   other: 'other-key-0123456789',
+  limited: 'limited-key-0123456789',
 };
 
 describe('API keys with roles', () => {
@@ -40,6 +41,7 @@ describe('API keys with roles', () => {
         JSON.stringify({ name: 'admin', hash: hashApiKey(KEYS.admin), role: 'admin' }),
         JSON.stringify({ name: 'slow', hash: hashApiKey(KEYS.slow), role: 'read', ratePerMinute: 3 }),
         JSON.stringify({ name: 'other', hash: hashApiKey(KEYS.other), role: 'admin', collections: ['another_collection'] }),
+        JSON.stringify({ name: 'limited', hash: hashApiKey(KEYS.limited), role: 'read', collections: ['my_rag_collection'] }),
         '',
       ].join('\n'),
     );
@@ -70,6 +72,19 @@ describe('API keys with roles', () => {
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+
+  test('a request naming another collection: 403 for a key limited to its collections, 404 when it does not exist', async () => {
+    await rag.withCollection('second_collection').ingest(FAQ_DIR, { include: 'product_faq.md' });
+    const refused = await call(KEYS.limited, '/v1/search', { query: REFERENCE_QUESTION, collection: 'second_collection' });
+    assert.equal(refused.status, 403);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /may not use collection "second_collection"/);
+    const allowed = await call(KEYS.reader, '/v1/search', { query: REFERENCE_QUESTION, collection: 'second_collection' });
+    assert.equal(allowed.status, 200);
+    const results = ((await allowed.json()) as { results: Array<{ source: string }> }).results;
+    assert.ok(results.length > 0 && results.every((result) => result.source === 'product_faq.md'));
+    assert.equal((await call(KEYS.reader, '/v1/ask', { question: 'x', collection: 'missing_collection' })).status, 404);
+    assert.equal((await call(KEYS.reader, '/v1/search', { query: 'x', collection: 'bad-name' })).status, 400);
+  });
 
   test('read searches but gets 403 on ingest and collections; an unknown key 401; write ingests; admin lists collections', async () => {
     assert.equal((await call(KEYS.reader, '/v1/search', { query: REFERENCE_QUESTION })).status, 200);
