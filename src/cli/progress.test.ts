@@ -29,7 +29,7 @@ function run(stream: ReturnType<typeof fakeStream>['stream']) {
   show({ phase: 'scan', ...base, filesDone: 0, chunks: 0, bytesDone: 0, bytesEmbedded: 0 });
   for (let file = 1; file <= 10; file++) {
     clock += 1000;
-    const done = { ...base, filesDone: file, chunks: 50 * file, bytesDone: 1000 * file, bytesEmbedded: 1000 * file };
+    const done = { ...base, filesDone: file, chunks: 50 * file, bytesDone: 1000 * file, bytesEmbedded: 1000 * file, tokens: 2000 * file };
     show({ phase: 'file', ...done } satisfies IngestProgress);
   }
   show({ phase: 'done', ...base, filesDone: 10, chunks: 500, bytesDone: 10_000, bytesEmbedded: 10_000 });
@@ -54,7 +54,7 @@ test('on a 200-column terminal the bar is wider and every part shows, ETA from t
   run(stream);
   const lines = writes.filter((text) => stripVTControlCharacters(text).startsWith('['));
   const half = stripVTControlCharacters(lines[4]!);
-  assert.match(half, /^\[#{20}-{20}\] {2}50% 5\/10 files {2}250 chunks {2}50\.0 chunks\/s {2}ETA 5 s$/);
+  assert.match(half, /^\[#{20}-{20}\] {2}50% 5\/10 files {2}250 chunks {2}50\.0 chunks\/s {2}ETA 5 s {2}2,000 tokens\/s$/);
   assert.ok(lines[4]!.includes('\x1b[32m'), 'coloured when the terminal has colours');
   assert.match(writes.at(-1)!, /^done in 10 s: 500 chunks embedded \(50\.0 chunks\/s\)\n$/);
 });
@@ -66,7 +66,7 @@ test('with no TTY (a pipe, CI) plain lines every 10%, no escape codes, no bar', 
   for (const text of writes) assert.equal(text, stripVTControlCharacters(text));
   const lines = writes.slice(1, -1);
   assert.equal(lines.length, 10);
-  assert.match(lines[0]!, /^ 10% 1\/10 files {2}50 chunks {2}50\.0 chunks\/s {2}ETA 9 s\n$/);
+  assert.match(lines[0]!, /^ 10% 1\/10 files {2}50 chunks {2}50\.0 chunks\/s {2}ETA 9 s {2}2,000 tokens\/s\n$/);
 });
 
 test('a narrow line keeps files first; durations read as minutes and hours', () => {

@@ -46,6 +46,9 @@ export function progressLine(progress: IngestProgress, elapsedSeconds: number, c
     `${progress.chunks.toLocaleString('en-US')} chunks`,
     `${rate.toFixed(1)} chunks/s`,
     `ETA ${formatDuration(eta)}`,
+    ...(progress.tokens !== undefined && elapsedSeconds > 0
+      ? [`${Math.round(progress.tokens / elapsedSeconds).toLocaleString('en-US')} tokens/s`]
+      : []),
   ];
   // Keep as many parts as fit beside a bar of at least 10 cells; narrower, no bar.
   const room = Math.max(20, columns - 1);

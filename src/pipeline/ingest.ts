@@ -80,6 +80,8 @@ export interface IngestProgress {
   bytesDone?: number;
   /** Bytes of the files finished that were embedded (not skipped as unchanged): what the embedding rate is measured on. */
   bytesEmbedded?: number;
+  /** Tokens embedded so far, as the model's tokenizer counts them (when the embedder can count). */
+  tokens?: number;
 }
 
 /** Options of {@link ingest}. */
@@ -209,6 +211,8 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   const bytes = files.reduce((total, file) => total + file.size, 0);
   let bytesDone = 0;
   let bytesEmbedded = 0;
+  let tokens = 0;
+  const countTokens = embedder.countTokens?.bind(embedder);
   const progress = (phase: IngestProgress['phase'], file?: string): IngestProgress => ({
     phase,
     files: files.length,
@@ -217,6 +221,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
     bytes,
     bytesDone,
     bytesEmbedded,
+    ...(countTokens ? { tokens } : {}),
     ...(file === undefined ? {} : { file }),
   });
   options.onProgress?.({ phase: 'scan', files: files.length, filesDone: 0, chunks: 0, bytes, bytesDone: 0, bytesEmbedded: 0 });
@@ -316,6 +321,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
         await store.upsert(collection, rows);
         writesQueued -= 1;
         result.chunks += rows.length;
+        if (countTokens) for (const { chunk } of batch) tokens += countTokens(chunk.indexText ?? chunk.text);
         for (const { file } of batch) file.written += 1;
         await finishWritten();
       }),
