@@ -9,10 +9,12 @@ import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-/** The browser builds, found beside each package's own entry point. */
-const SCRIPTS: Record<string, { package: string; file: string }> = {
+/** The browser builds: beside each package's entry point, or (`fromRoot`) at the package's root. */
+const SCRIPTS: Record<string, { package: string; file: string; fromRoot?: boolean }> = {
   'marked.js': { package: 'marked', file: 'marked.umd.js' },
   'purify.js': { package: 'dompurify', file: 'purify.min.js' },
+  // highlight.js' own browser build of its common languages (the package has no entry point).
+  'highlight.js': { package: '@highlightjs/cdn-assets', file: 'highlight.min.js', fromRoot: true },
 };
 
 const cache = new Map<string, string>();
@@ -23,7 +25,8 @@ export async function webAsset(name: string): Promise<string | undefined> {
   if (!entry) return undefined;
   let text = cache.get(name);
   if (text === undefined) {
-    text = await readFile(path.join(path.dirname(require.resolve(entry.package)), entry.file), 'utf8');
+    const base = path.dirname(require.resolve(entry.fromRoot ? `${entry.package}/package.json` : entry.package));
+    text = await readFile(path.join(base, entry.file), 'utf8');
     cache.set(name, text);
   }
   return text;

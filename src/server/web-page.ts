@@ -15,6 +15,7 @@ export const WEB_PAGE = /* html */ `<!doctype html>
 <link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <script src="/assets/marked.js"></script>
 <script src="/assets/purify.js"></script>
+<script src="/assets/highlight.js"></script>
 <style>
   :root { color-scheme: light; --bg: #ffffff; --fg: #111827; --accent: #0b5cad; --muted: #4b5563; --line: #d1d5db; --soft: #f3f4f6; --flash: #fef3c7; --error: #b91c1c; }
   :root[data-theme=dark] { color-scheme: dark; --bg: #111418; --fg: #e5e7eb; --accent: #7cb8f5; --muted: #a1a9b5; --line: #374151; --soft: #1d232b; --flash: #3b3212; --error: #fca5a5; }
@@ -42,6 +43,13 @@ export const WEB_PAGE = /* html */ `<!doctype html>
   .answer.error { color: var(--error); border-color: var(--error); }
   .markdown pre { background: var(--soft); padding: .5rem .75rem; border-radius: .4rem; overflow-x: auto; }
   .markdown code { font-size: .9em; }
+  /* Code highlighting (highlight.js classes), in the page's two themes. */
+  .hljs-keyword, .hljs-built_in, .hljs-literal { color: #8b1fa8; } .hljs-string, .hljs-attr { color: #0f6b2f; }
+  .hljs-number, .hljs-title { color: #a3400d; } .hljs-comment { color: #5b6470; font-style: italic; }
+  :root[data-theme=dark] .hljs-keyword, :root[data-theme=dark] .hljs-built_in, :root[data-theme=dark] .hljs-literal { color: #d7a6f5; }
+  :root[data-theme=dark] .hljs-string, :root[data-theme=dark] .hljs-attr { color: #8fdca6; }
+  :root[data-theme=dark] .hljs-number, :root[data-theme=dark] .hljs-title { color: #f5b38a; }
+  :root[data-theme=dark] .hljs-comment { color: #9aa3ad; }
   .markdown :first-child { margin-top: 0; } .markdown :last-child { margin-bottom: 0; }
   a.cite { text-decoration: none; font-weight: 600; }
   ol.sources { padding-left: 0; list-style: none; }
@@ -182,6 +190,7 @@ function renderMarkdown(element, text) {
     for (const link of element.querySelectorAll('a[href]')) { link.target = '_blank'; link.rel = 'noopener noreferrer'; }
     // Code blocks scroll sideways on a narrow screen: focusable, so the keyboard can scroll them too.
     for (const block of element.querySelectorAll('pre')) block.tabIndex = 0;
+    if (window.hljs) for (const code of element.querySelectorAll('pre code')) hljs.highlightElement(code);
   } else {
     element.textContent = text;
   }

@@ -115,7 +115,7 @@ const MARKDOWN_ANSWER = [
   'and metadata in etcd [1].\n\n',
   '- logs go to the message storage\n',
   '- a `code span` and a long link https://example.com/' + 'a'.repeat(160) + '\n\n',
-  '```\nconst segment = "' + 'x'.repeat(180) + '";\n```\n',
+  '```js\nconst segment = "' + 'x'.repeat(180) + '";\n```\n',
 ];
 
 /** Streams `tokens`, `delayMs` apart; stops quietly when the client goes away. */
@@ -196,6 +196,7 @@ describe('web page: Markdown answers, citations, follow-ups, stop, ingest cancel
     assert.equal(await answer.locator('strong').first().textContent(), 'Milvus');
     assert.equal(await answer.locator('li').count(), 2);
     assert.equal(await answer.locator('pre code').count(), 1);
+    assert.equal(await answer.locator('pre code .hljs-keyword').first().textContent(), 'const', 'the code is highlighted');
     assert.doesNotMatch((await answer.textContent())!, /\*\*|```/);
     // Snippets are rendered too: no heading marks or link syntax left raw.
     for (const snippet of await page.locator('[data-turn="1"] .snippet').allTextContents()) assert.doesNotMatch(snippet, /^#+ |\]\(http/m);
@@ -325,7 +326,7 @@ describe('web page: Markdown answers, citations, follow-ups, stop, ingest cancel
     const icon = await fetch(`${server.url}/favicon.ico`);
     assert.equal(icon.status, 200);
     assert.equal(icon.headers.get('content-type'), 'image/svg+xml');
-    for (const name of ['marked.js', 'purify.js']) assert.equal((await fetch(`${server.url}/assets/${name}`)).status, 200);
+    for (const name of ['marked.js', 'purify.js', 'highlight.js']) assert.equal((await fetch(`${server.url}/assets/${name}`)).status, 200);
     assert.equal((await fetch(`${server.url}/assets/nope.js`)).status, 404);
   });
 });
