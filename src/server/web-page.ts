@@ -325,8 +325,9 @@ $('ask-form').addEventListener('submit', async (submit) => {
   setAsking(true);
   let sources = [];
   let text = '';
-  let pending = false;
-  const draw = () => { pending = false; renderMarkdown(answer, text); };
+  let frame = 0;
+  // Redrawn at most once a frame while tokens stream in; the final answer cancels a pending redraw.
+  const draw = () => { frame = 0; renderMarkdown(answer, text); };
   try {
     const response = await api('/v1/ask', {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, signal: asking.signal,
@@ -334,8 +335,9 @@ $('ask-form').addEventListener('submit', async (submit) => {
     });
     for await (const { event, data } of readEvents(response)) {
       if (event === 'retrieval') { sources = data.sources; showSources(list, turn, sources, new Set()); timing.textContent = 'answering...'; }
-      else if (event === 'token') { text += data.text; if (!pending) { pending = true; requestAnimationFrame(draw); } }
+      else if (event === 'token') { text += data.text; if (!frame) frame = requestAnimationFrame(draw); }
       else if (event === 'done') {
+        if (frame) { cancelAnimationFrame(frame); frame = 0; }
         text = data.answer === null ? 'No chat model is configured on the server: here are the closest sources.' : data.answer;
         renderMarkdown(answer, text);
         const cited = new Set(data.citations.map((citation) => citation.number));
@@ -348,6 +350,7 @@ $('ask-form').addEventListener('submit', async (submit) => {
       } else if (event === 'error') { throw new Error(data.error.message); }
     }
   } catch (error) {
+    if (frame) { cancelAnimationFrame(frame); frame = 0; }
     if (asking && asking.signal.aborted) {
       renderMarkdown(answer, text);
       timing.textContent = 'stopped';

@@ -187,7 +187,7 @@ describe('ingest keeps the collection equal to the folder', () => {
       child.stderr.on('data', (data: Buffer) => {
         stderr += data.toString();
         // Progress lines come every 10% of the files; kill after a few files are written.
-        if (/^(8|12|16)\/40 files/m.test(stderr) && child.exitCode === null) {
+        if (/\b(8|12|16)\/40 files/.test(stderr) && child.exitCode === null) {
           child.kill('SIGKILL');
           resolve();
         }
