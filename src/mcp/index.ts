@@ -8,6 +8,7 @@ export {
   createMcpServer,
   type McpIngest,
   type McpIngestRequest,
+  type McpIngestSummary,
   McpInputs,
   type McpServerOptions,
   sourceUri,

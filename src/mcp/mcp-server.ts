@@ -22,12 +22,15 @@ export interface McpIngestRequest {
   prune?: boolean;
 }
 
+/** What the `ingest` tool reports: an ingest's counts (a server job's summary has the same). */
+export type McpIngestSummary = Pick<IngestResult, 'files' | 'chunks' | 'added' | 'updated' | 'deleted' | 'skipped' | 'failed' | 'rows'>;
+
 /** Runs an ingest for the `ingest` tool; the shells decide how (directly, or as a server job). */
 export type McpIngest = (
   request: McpIngestRequest,
   onProgress: (progress: IngestProgress) => void,
   signal: AbortSignal,
-) => Promise<IngestResult>;
+) => Promise<McpIngestSummary>;
 
 /** Options of {@link createMcpServer}. */
 export interface McpServerOptions {

@@ -31,3 +31,12 @@ export async function writeZip(file: string, entries: Record<string, string | Bu
   zip.outputStream.pipe(output);
   await once(output, 'close');
 }
+
+/** A deterministic pseudo-random generator (Park-Miller): the same seed makes the same test folder every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 16807) % 2147483647;
+    return state / 2147483647;
+  };
+}

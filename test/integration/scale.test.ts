@@ -11,6 +11,7 @@ import { MarkdownSplitter } from '../../src/split/markdown-splitter.js';
 import { createMilvusStore, type MilvusStore } from '../../src/store/milvus-store.js';
 import { type MilvusServer, startMilvusServer } from '../helpers/milvus-server.js';
 import { TEST_MODEL_PATH } from '../helpers/paths.js';
+import { seededRandom as random } from '../helpers/documents.js';
 import { tempDir } from '../helpers/temp.js';
 
 /*
@@ -45,15 +46,6 @@ const WORDS = (
   'replica shard stream bucket object schema field scalar sparse hybrid rerank score distance metric cosine graph ' +
   'recall latency throughput insert delete upsert flush compaction load release backup restore quota role token'
 ).split(' ');
-
-/** A deterministic pseudo-random generator (Park-Miller), so every run makes the same folder. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 16807) % 2147483647;
-    return state / 2147483647;
-  };
-}
 
 /** One file: `sections` headed sections of a short paragraph each, so one chunk per section. */
 function fileText(rng: () => number, name: string, sections: number, version: number): string {

@@ -10,6 +10,7 @@ import { hashApiKey } from '../../src/server/api-keys.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { completion, type RecordedRequest, startFakeOpenAI } from '../helpers/fake-openai.js';
 import { ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { seededRandom as random } from '../helpers/documents.js';
 import { tempDir } from '../helpers/temp.js';
 
 // Three tenants share one collection (Milvus' partition key `tenant`) on a real server over Milvus
@@ -27,15 +28,6 @@ const WORDS = (
   'vector index search collection partition segment query filter embedding storage cluster node memory disk cache ' +
   'replica shard stream bucket object schema field scalar sparse hybrid rerank score distance metric cosine graph'
 ).split(' ');
-
-/** Park-Miller: every run writes the same folders. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 16807) % 2147483647;
-    return state / 2147483647;
-  };
-}
 
 /** A tenant's folder: 17 files of 100 one-chunk sections (the same file names in every tenant, other words), and one file all share. */
 async function writeTenantFolder(dir: string, tenant: Tenant, seed: number): Promise<void> {

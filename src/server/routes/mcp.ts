@@ -30,13 +30,7 @@ export function registerMcpRoutes(app: ServerApp, { rag, options }: RouteDeps, i
         job = ingest.jobs.get(job.id);
       }
       if (!job?.result) throw new MilvusRagError('mcp.ingest-failed', `ingest job ${job?.id ?? ''} failed: ${job?.error ?? 'it stopped'}`);
-      return {
-        ...job.result,
-        collection: rag.config.collection,
-        missing: [],
-        model: rag.embedder.modelId,
-        dimension: rag.embedder.dimension,
-      };
+      return job.result;
     };
     const server = createMcpServer(rag, {
       version: options.version ?? '0.0.0',
