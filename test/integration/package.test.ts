@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { folderBytes } from '../../src/setup/node-runtime.js';
 import { FAQ_DIR, ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
@@ -176,6 +178,60 @@ describe('the npm package, installed into a new project', () => {
     await writeFile(path.join(consumer, 'readme-example.ts'), example);
     const compiled = await sh(path.join(project, 'node_modules', '.bin', 'tsc'), ['-p', consumer]);
     assert.equal(compiled.code, 0, `${compiled.stdout}\n${compiled.stderr}`);
+  });
+
+  test('the installed CLI serves the page with its assets, and its MCP server answers on stdio', async () => {
+    // The page's scripts come from the installed dependencies (marked, DOMPurify, highlight.js):
+    // a dependency left in devDependencies would pass every test run from the repo but fail here.
+    const bin = path.join(project, 'node_modules', '.bin', 'milvus-rag');
+    const serve = spawn(bin, ['serve', '--port', '0'], { cwd: project, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        serve.stdout.on('data', (data: Buffer) => {
+          output += data.toString();
+          const match = /http:\/\/\S+/.exec(output);
+          if (match) resolve(match[0].replace(/\/$/, ''));
+        });
+        serve.stderr.on('data', (data: Buffer) => {
+          output += data.toString();
+        });
+        serve.once('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)));
+      });
+      const page = await fetch(`${url}/`);
+      assert.equal(page.status, 200);
+      const assets = [...new Set((await page.text()).match(/\/assets\/[\w.-]+/g) ?? [])];
+      assert.ok(assets.length >= 3, `the page loads its scripts from /assets/: ${assets.join(', ')}`);
+      for (const asset of assets) {
+        const response = await fetch(`${url}${asset}`);
+        assert.equal(response.status, 200, asset);
+        assert.ok((await response.arrayBuffer()).byteLength > 1000, asset);
+      }
+      const searched = await fetch(`${url}/v1/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'How is data stored in milvus?' }),
+      });
+      assert.equal(searched.status, 200);
+      assert.match(await searched.text(), /Where does Milvus store data\?/);
+    } finally {
+      const exited = new Promise((resolve) => serve.once('close', resolve));
+      serve.kill('SIGTERM');
+      await exited;
+    }
+
+    const env = Object.fromEntries(Object.entries(userEnv()).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    const client = new Client({ name: 'package-test', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: bin, args: ['mcp', '--read-only'], cwd: project, env, stderr: 'ignore' }));
+    try {
+      const tools = (await client.listTools()).tools.map((tool) => tool.name).sort();
+      assert.deepEqual(tools, ['ask', 'collection_info', 'list_collections', 'search']);
+      const result = await client.callTool({ name: 'search', arguments: { query: 'How is data stored in milvus?' } });
+      assert.notEqual(result.isError, true);
+      assert.match(JSON.stringify(result.content), /Where does Milvus store data\?/);
+    } finally {
+      await client.close();
+    }
   });
 
   test('a plain ESM JavaScript consumer runs the library with what setup made', async () => {
