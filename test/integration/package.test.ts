@@ -71,7 +71,7 @@ describe('the npm package, installed into a new project', () => {
   test('the install needs no install-script flags and carries no ONNX Runtime of its own', async (t) => {
     assert.equal(existsSync(path.join(project, 'node_modules', 'onnxruntime-node')), false, 'onnxruntime-node is an optional peer');
     const files = (await readdir(path.join(project, 'node_modules', 'milvus-rag'))).sort();
-    assert.deepEqual(files, ['README.md', 'dist', 'package.json', 'python']);
+    assert.deepEqual(files, ['LICENSE', 'README.md', 'dist', 'package.json', 'python']);
     const dist = await readdir(path.join(project, 'node_modules', 'milvus-rag', 'dist'), { recursive: true });
     assert.equal(dist.filter((file) => file.endsWith('.test.js')).length, 0, 'no tests in the package');
     const bytes = await folderBytes(path.join(project, 'node_modules'));
