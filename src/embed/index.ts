@@ -34,6 +34,8 @@ export interface CreateOnnxEmbedderOptions extends DownloadModelOptions {
   maxLength?: number;
   /** Where the length limit comes from for a local folder (see {@link OnnxEmbedderOptions}). */
   maxLengthSource?: MaxLengthSource;
+  /** The dimension the model must give. Default for a preset: the preset's. */
+  expectedDimension?: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function createOnnxEmbedder(options: CreateOnnxEmbedderOptions = {}
       modelPath: options.modelPath,
       ...(options.modelId === undefined ? {} : { modelId: options.modelId }),
       ...(options.maxLengthSource === undefined ? {} : { maxLengthSource: options.maxLengthSource }),
+      ...(options.expectedDimension === undefined ? {} : { expectedDimension: options.expectedDimension }),
       ...common,
     });
   }
@@ -62,6 +65,7 @@ export async function createOnnxEmbedder(options: CreateOnnxEmbedderOptions = {}
     modelPath: folder,
     modelId: options.modelId ?? preset.modelId,
     maxLengthSource: preset.maxLengthSource,
+    expectedDimension: options.expectedDimension ?? preset.dimension,
     ...common,
   });
 }

@@ -124,6 +124,19 @@ describe('OnnxEmbedder (real all-MiniLM-L6-v2 ONNX model on the CPU)', () => {
     });
   });
 
+  test('a model of another dimension than expected fails with an EmbeddingError naming both and the folder', async () => {
+    await assert.rejects(OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH, expectedDimension: 768 }), (error: unknown) => {
+      assert.ok(error instanceof EmbeddingError);
+      assert.equal(error.code, 'embed.dimension');
+      assert.match(error.message, /gives 384 dimensions, but all-MiniLM-L6-v2 gives 768/);
+      assert.ok(error.message.includes(TEST_MODEL_PATH));
+      return true;
+    });
+    const embedder = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH, expectedDimension: 384 });
+    assert.equal(embedder.dimension, 384);
+    await embedder.close();
+  });
+
   test('stops between batches when aborted', async () => {
     const embedder = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH, batchSize: 1 });
     try {

@@ -38,6 +38,12 @@ export interface OnnxEmbedderOptions {
   batchSize?: number;
   /** ONNX Runtime intra-op threads. Default: ONNX Runtime's own choice (all cores). */
   threads?: number;
+  /**
+   * The dimension the model must give, e.g. a preset's. A folder holding another model (copied
+   * into a preset's cache folder by hand, say) then fails here, instead of writing vectors under
+   * the wrong model id.
+   */
+  expectedDimension?: number;
 }
 
 type Pooling = 'mean' | 'cls';
@@ -166,6 +172,14 @@ export class OnnxEmbedder implements Embedder {
     const [probe] = await embedder.#run(['dimension probe']);
     if (probe === undefined || probe.length === 0) {
       throw new EmbeddingError('embed.model', `model ${modelId} returned no embedding`, { context });
+    }
+    if (options.expectedDimension !== undefined && probe.length !== options.expectedDimension) {
+      await embedder.close();
+      throw new EmbeddingError(
+        'embed.dimension',
+        `the model in ${folder} gives ${probe.length} dimensions, but ${modelId} gives ${options.expectedDimension}: the folder holds another model`,
+        { context },
+      );
     }
     (embedder as { dimension: number }).dimension = probe.length;
     return embedder;

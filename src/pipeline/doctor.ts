@@ -248,13 +248,19 @@ async function checkEmbedding(
       createOnnxEmbedder({
         modelPath: modelFolder,
         ...(embedding.modelPath === undefined
-          ? { modelId: MODEL_PRESETS[embedding.model]!.modelId, maxLengthSource: MODEL_PRESETS[embedding.model]!.maxLengthSource }
+          ? {
+              modelId: MODEL_PRESETS[embedding.model]!.modelId,
+              maxLengthSource: MODEL_PRESETS[embedding.model]!.maxLengthSource,
+              expectedDimension: MODEL_PRESETS[embedding.model]!.dimension,
+            }
           : {}),
         ...(embedding.modelFile === undefined ? {} : { modelFile: embedding.modelFile }),
         ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
       }),
     (embedder) => `${embedder.modelId} from ${modelFolder}: ${embedder.dimension} dimensions, ${embedder.maxLength ?? '?'} tokens`,
     'point --model-path (MILVUS_RAG_MODEL_PATH) at a folder with model.onnx and tokenizer.json',
+    // A preset's folder holding another model: setup fetches the right one once it is gone.
+    { 'embed.dimension': `remove ${modelFolder}, then ${SETUP}` },
   );
 }
 
@@ -264,14 +270,17 @@ async function openEmbedder(
   open: () => Promise<Embedder>,
   describe: (embedder: Embedder) => string,
   fix: string,
+  /** Fixes for particular error codes, where the general one would mislead. */
+  fixes: Record<string, string> = {},
 ): Promise<Embedder | undefined> {
   try {
     const embedder = await open();
     add({ name: 'embedding', status: 'ok', detail: describe(embedder) });
     return embedder;
   } catch (error) {
-    const runtimeMissing = error instanceof MilvusRagError && error.code === 'embed.runtime-missing';
-    add({ name: 'embedding', status: 'fail', detail: messageOf(error), fix: runtimeMissing ? SETUP : fix });
+    const code = error instanceof MilvusRagError ? error.code : undefined;
+    const specific = code === 'embed.runtime-missing' ? SETUP : code === undefined ? undefined : fixes[code];
+    add({ name: 'embedding', status: 'fail', detail: messageOf(error), fix: specific ?? fix });
     return undefined;
   }
 }

