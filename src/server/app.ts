@@ -9,9 +9,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { Context } from 'hono';
 import type { MilvusRag } from '../pipeline/rag.js';
-import { ApiKeyRing, type Role } from './api-keys.js';
+import { ApiKeyRing, hashApiKey, type Role } from './api-keys.js';
 import { ApiError, errorResponse, type ErrorJson } from './http-errors.js';
-import { callerOf, describeIssues, type RouteDeps } from './route-kit.js';
+import { callerOf, describeIssues, ROWS_SCOPE, type RouteDeps, type RowsScope } from './route-kit.js';
 import { registerEmbeddingsRoutes } from './routes/embeddings.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerMcpRoutes } from './routes/mcp.js';
@@ -151,6 +151,24 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
     app.use('/mcp', auth);
     app.use('/openapi.json', auth);
   }
+  // /health answers without a key (probes have none), but the row count only to a caller that may
+  // read it: with keys on, a valid key for this collection, counted in its tenant's rows.
+  app.use('/health', async (c, next) => {
+    const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    let scope: RowsScope | undefined;
+    if (options.keys) {
+      const entry = presented === undefined ? undefined : options.keys.find(presented);
+      if (entry && (!entry.collections || entry.collections.includes(rag.config.collection))) {
+        scope = entry.tenant === undefined ? {} : { tenant: entry.tenant };
+      }
+    } else if (options.apiKey) {
+      if (presented !== undefined && hashApiKey(presented) === hashApiKey(options.apiKey)) scope = {};
+    } else {
+      scope = {};
+    }
+    if (scope !== undefined) c.set(ROWS_SCOPE as never, scope as never);
+    await next();
+  });
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const maxUploadBytes = options.maxUploadBytes ?? 64 * 1024 * 1024;
   const tooLarge = (limit: number) => (c: Context) =>

@@ -55,6 +55,13 @@ export function callerOf(c: Context): { name?: string; tenant?: string; role?: R
   };
 }
 
+/** Whose rows `/health` may count for this request: all of them, a tenant's, or (unset) none. */
+export interface RowsScope {
+  tenant?: string;
+}
+/** The context key under which the `/health` middleware leaves the {@link RowsScope}. */
+export const ROWS_SCOPE = 'healthRowsScope';
+
 /** Validation failures as one line naming each field: `query: Required; limit: Too big`. */
 export function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
   return issues.map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`).join('; ');

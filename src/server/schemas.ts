@@ -208,7 +208,10 @@ export const Health = z
     storage: Storage,
     version: z.string(),
     collection: z.string(),
-    rows: z.number().nullable(),
+    rows: z.number().nullable().openapi({
+      description:
+        "chunks in the collection; with API keys on, only for a request with a valid key (a tenant's key: the tenant's chunks); null otherwise, or when Milvus does not answer",
+    }),
     embedding: z.object({ model: z.string(), dimension: z.number() }),
     llm: z.object({ model: z.string(), endpoint: z.string() }).nullable(),
     milvus: z.object({ uri: z.string(), backend: z.string(), version: z.string() }),

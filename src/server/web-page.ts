@@ -153,9 +153,10 @@ async function loadInfo() {
     const health = await (await api('/health')).json();
     $('key-box').style.display = health.auth && !key ? 'flex' : 'none';
     const llm = health.llm ? health.llm.model : 'no chat model (sources only)';
-    $('info').textContent = 'collection ' + health.collection + ' (' + (health.rows ?? 0) + ' chunks) · embeddings ' +
+    const rows = health.rows === null ? '' : ' (' + health.rows + ' chunks)';
+    $('info').textContent = 'collection ' + health.collection + rows + ' · embeddings ' +
       health.embedding.model + ' · LLM ' + llm + ' · Milvus ' + health.milvus.backend;
-    if (!health.rows) $('empty').textContent = 'The collection is empty: add documents below, then ask about them.';
+    if (health.rows === 0) $('empty').textContent = 'The collection is empty: add documents below, then ask about them.';
     loadCollections(health.collection);
   } catch (error) {
     $('info').textContent = 'server unreachable: ' + error.message;

@@ -349,8 +349,14 @@ describe('HTTP API', () => {
     assert.equal((await locked.request('/v1/models')).status, 401);
     assert.equal((await post(locked, '/v1/embeddings', { input: 'x' })).status, 401);
     assert.equal((await post(locked, '/v1/search', { query: 'x' }, { Authorization: `Bearer ${API_KEY}` })).status, 200);
-    const health = (await (await locked.request('/health')).json()) as { auth: boolean };
+    const health = (await (await locked.request('/health')).json()) as { auth: boolean; rows: number | null };
     assert.equal(health.auth, true);
+    // Open, but the row count only for the key.
+    assert.equal(health.rows, null);
+    const keyed = (await (await locked.request('/health', { headers: { Authorization: `Bearer ${API_KEY}` } })).json()) as {
+      rows: number | null;
+    };
+    assert.ok(keyed.rows !== null && keyed.rows > 60, String(keyed.rows));
   });
 
   test('a cross-origin POST is refused unless the origin is configured; other host names are refused on loopback', async () => {

@@ -237,6 +237,12 @@ describe('tenants sharing a collection through their keys (Milvus Lite, 5,100+ c
       (each) => each.name === rag.config.collection,
     )?.rows;
     assert.equal(rows, 3 * 1_702);
+
+    // /health answers anyone, but counts rows only for a valid key, and a tenant's key its own.
+    assert.equal((await call(undefined, '/health')).body.rows, null);
+    assert.equal((await call('no-such-key-0123456789', '/health')).body.rows, null);
+    assert.equal((await call(KEYS.beta, '/health')).body.rows, 1_702);
+    assert.equal((await call(ADMIN, '/health')).body.rows, 3 * 1_702);
   });
 
   test('sync and prune of one tenant change only its rows', async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRoute } from '@hono/zod-openapi';
 import { notShared, PROPERTY, TENANT_FIELD } from '../../pipeline/ingest.js';
 import { tenantFilter } from '../../retrieve/filters.js';
-import { callerOf, errors, json, type RouteDeps, type ServerApp } from '../route-kit.js';
+import { callerOf, errors, json, ROWS_SCOPE, type RouteDeps, type RowsScope, type ServerApp } from '../route-kit.js';
 import { withTimeout } from '../../internal/with-timeout.js';
 import type { StorageHealth, VectorStore } from '../../store/vector-store.js';
 import { Collections, Health, Readiness } from '../schemas.js';
@@ -30,11 +30,13 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
       // A quick probe: while Milvus is down /health still answers, saying so. While the storage is
       // already known to be degraded it is not probed, so /health answers at once during a restart.
       const seen = storageHealth(rag.store);
+      const scope = (c.get as (key: string) => unknown)(ROWS_SCOPE) as RowsScope | undefined;
+      const collection = rag.config.collection;
+      const filter = scope?.tenant === undefined ? undefined : tenantFilter(scope.tenant);
       const rows =
-        seen.state === 'ok'
+        seen.state === 'ok' && scope !== undefined
           ? await withTimeout(
-              (async () =>
-                (await rag.store.hasCollection(rag.config.collection)) ? await rag.store.count(rag.config.collection) : null)(),
+              (async () => ((await rag.store.hasCollection(collection)) ? await rag.store.count(collection, filter) : null))(),
               PROBE_MS,
               'no answer',
             ).catch(() => null)
