@@ -13,6 +13,8 @@ export interface IngestJobRequest {
   confirm?: boolean;
   /** The tenant of the key that submitted it: the job reads and writes only that tenant's rows. */
   tenant?: string;
+  /** Another collection of the server's database; default: the server's own. */
+  collection?: string;
 }
 
 /** An ingest job as the API shows it. */
@@ -21,7 +23,7 @@ export interface IngestJob {
   status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
   source: string;
   progress: { files: number; filesDone: number; chunks: number };
-  /** The pipeline's summary, once finished (model and collection are the server's own). */
+  /** The pipeline's summary, once finished (the model is the server's own). */
   result?: Pick<IngestResult, 'files' | 'chunks' | 'added' | 'updated' | 'deleted' | 'skipped' | 'failed' | 'rows'>;
   error?: string;
   createdAt: string;
@@ -32,6 +34,8 @@ export interface IngestJob {
   by?: string;
   /** The tenant whose rows it writes (that of the key that submitted it). */
   tenant?: string;
+  /** The collection it writes, when not the server's own. */
+  collection?: string;
 }
 
 /** A job as kept on disk: what the API shows, and the request to run it again. */
@@ -130,6 +134,7 @@ export class IngestJobs {
     const job: IngestJob = {
       ...(by === undefined ? {} : { by }),
       ...(request.tenant === undefined ? {} : { tenant: request.tenant }),
+      ...(request.collection === undefined ? {} : { collection: request.collection }),
       id: randomUUID(),
       status: 'queued',
       source: displaySource,

@@ -121,6 +121,7 @@ export const IngestRequest = z
       .max(4096)
       .openapi({ description: 'a folder, glob, file or .zip on the server, inside server.ingestRoots' }),
     include: z.string().max(1000).optional().openapi({ example: 'en/faq/*.md' }),
+    collection,
     prune: z.boolean().optional().openapi({ description: 'delete the chunks of files no longer in the folder' }),
     confirm: z
       .boolean()
@@ -138,6 +139,7 @@ export const IngestUpload = z
       items: { type: 'string', format: 'binary' },
       description: 'documents (.md .mdx .markdown .txt .html .htm .pdf), plain file names',
     }),
+    collection,
   })
   .openapi('IngestUpload');
 
@@ -164,6 +166,7 @@ export const Job = z
     finishedAt: z.string().optional(),
     by: z.string().optional().openapi({ description: 'the name of the API key that submitted it' }),
     tenant: z.string().optional().openapi({ description: 'the tenant whose rows it writes (that of the key that submitted it)' }),
+    collection: z.string().optional().openapi({ description: "the collection it writes, when not the server's own" }),
     resumed: z.number().optional().openapi({ description: 'times the job was picked up again after a restart' }),
   })
   .openapi('Job');

@@ -294,9 +294,15 @@ function options() {
   const limit = Number($('limit').value);
   if (Number.isInteger(limit) && limit >= 1 && limit <= 20) body.limit = limit;
   if ($('source').value.trim()) body.source = $('source').value.trim();
-  const collection = $('collection').value;
-  if (collection && collection !== $('collection').dataset.current) body.collection = collection;
+  const collection = pickedCollection();
+  if (collection) body.collection = collection;
   return body;
+}
+
+/** The collection chosen in the picker when it is not the server's own (searches and ingests go there). */
+function pickedCollection() {
+  const collection = $('collection').value;
+  return collection && collection !== $('collection').dataset.current ? collection : undefined;
 }
 
 function setAsking(on) {
@@ -384,7 +390,7 @@ async function followJob(job) {
   for (;;) {
     bar.max = Math.max(1, job.progress.files);
     bar.value = job.progress.filesDone;
-    $('job').textContent = job.source + ': ' + job.status + ' · ' + job.progress.filesDone + '/' + job.progress.files + ' files · ' + job.progress.chunks + ' chunks';
+    $('job').textContent = jobLabel(job) + ': ' + job.status + ' · ' + job.progress.filesDone + '/' + job.progress.files + ' files · ' + job.progress.chunks + ' chunks';
     if (job.finishedAt) break;
     await new Promise((resolve) => setTimeout(resolve, 400));
     job = await (await api('/v1/jobs/' + job.id)).json();
@@ -393,12 +399,17 @@ async function followJob(job) {
   $('cancel-job').hidden = true;
   if (job.result) {
     const r = job.result;
-    $('job').textContent = job.source + ': ' + job.status + ' · ' + r.files + ' files, ' + r.added + ' chunks added, ' + r.updated + ' files updated, ' +
+    $('job').textContent = jobLabel(job) + ': ' + job.status + ' · ' + r.files + ' files, ' + r.added + ' chunks added, ' + r.updated + ' files updated, ' +
       r.skipped + ' unchanged, ' + r.deleted + ' deleted' + (r.failed.length ? ' · failed: ' + r.failed.map((f) => f.error).join('; ') : '');
   } else {
-    $('job').textContent = job.source + ': ' + job.status + (job.status === 'cancelled' ? ' · what was written stays; ingest it again to finish' : ' · ' + (job.error || ''));
+    $('job').textContent = jobLabel(job) + ': ' + job.status + (job.status === 'cancelled' ? ' · what was written stays; ingest it again to finish' : ' · ' + (job.error || ''));
   }
   loadInfo();
+}
+
+/** What a job reads, and where it writes when that is not the server's own collection. */
+function jobLabel(job) {
+  return job.source + (job.collection ? ' → ' + job.collection : '');
 }
 
 $('cancel-job').addEventListener('click', async () => {
@@ -411,6 +422,7 @@ $('upload-form').addEventListener('submit', async (submit) => {
   if (!$('files').files.length) { $('job').textContent = 'Choose one or more files first.'; return; }
   const form = new FormData();
   for (const file of $('files').files) form.append('files', file);
+  if (pickedCollection()) form.append('collection', pickedCollection());
   try { await followJob(await (await api('/v1/ingest', { method: 'POST', body: form })).json()); }
   catch (error) { $('job').textContent = error.message; }
 });
@@ -419,7 +431,7 @@ $('path-form').addEventListener('submit', async (submit) => {
   submit.preventDefault();
   if (!$('path').value.trim()) { $('job').textContent = 'Give a folder, glob or .zip on the server first.'; return; }
   try {
-    const response = await api('/v1/ingest', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ path: $('path').value.trim() }) });
+    const response = await api('/v1/ingest', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(Object.assign({ path: $('path').value.trim() }, pickedCollection() ? { collection: pickedCollection() } : {})) });
     await followJob(await response.json());
   } catch (error) { $('job').textContent = error.message; }
 });

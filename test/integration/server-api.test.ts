@@ -493,5 +493,35 @@ describe('HTTP API', () => {
     assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'not_found');
   });
 
+  test('POST /v1/ingest into another existing collection: its rows only; a missing one 404, a bad name 400', async () => {
+    const orchard = path.join(docs, 'orchard');
+    await mkdir(orchard, { recursive: true });
+    await writeFile(path.join(orchard, 'pears.md'), '# Pears\n\nPears are harvested in September, before they are ripe.\n');
+    // The collection exists (made through the library, from a folder the server may not read).
+    const seed = path.join(folder, 'orchard-seed');
+    await mkdir(seed, { recursive: true });
+    await writeFile(path.join(seed, 'apples.md'), '# Apples\n\nApples keep best in a cool cellar.\n');
+    const view = rag.withCollection('orchard_docs');
+    await view.ingest(seed, { drop: true });
+    const own = await rag.store.count(rag.config.collection);
+    const response = await post(app, '/v1/ingest', { path: orchard, collection: 'orchard_docs' });
+    assert.equal(response.status, 202);
+    const job = (await response.json()) as { id: string; collection?: string };
+    assert.equal(job.collection, 'orchard_docs');
+    const done = await waitForJob(app, job.id);
+    assert.equal(done.status, 'done', done.error);
+    assert.equal(done.result!.rows, 2);
+    assert.equal((await view.search('When are pears harvested?', { limit: 1 }))[0]!.source, 'pears.md');
+    assert.equal(await rag.store.count(rag.config.collection), own, "the server's own collection is unchanged");
+
+    const missing = await post(app, '/v1/ingest', { path: orchard, collection: 'no_such_docs' });
+    assert.equal(missing.status, 404);
+    assert.match(((await missing.json()) as { error: { message: string } }).error.message, /no collection "no_such_docs"/);
+    const bad = await post(app, '/v1/ingest', { path: orchard, collection: 'bad-name' });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: { message: string } }).error.message, /^collection: a Milvus collection name/);
+    assert.equal(await rag.store.hasCollection('no_such_docs'), false);
+  });
+
   after(() => jobs?.idle());
 });

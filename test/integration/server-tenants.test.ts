@@ -208,6 +208,11 @@ describe('tenants sharing a collection through their keys (Milvus Lite, 5,100+ c
     assert.match(JSON.stringify(escape.body), /unbalanced/);
     const field = await call(KEYS.alpha, '/v1/search', { query: 'codeword', tenant: 'beta' });
     assert.equal(field.status, 400);
+    // Nor does naming another collection, to search or to ingest into.
+    const elsewhere = await call(KEYS.alpha, '/v1/ingest', { path: path.join(folder, 'docs', 'alpha-markers'), collection: 'other_docs' });
+    assert.equal(elsewhere.status, 403);
+    assert.equal((elsewhere.body.error as { code: string }).code, 'collection_not_allowed');
+    assert.equal((await call(KEYS.alpha, '/v1/search', { query: 'codeword', collection: 'other_docs' })).status, 403);
     // The OpenAI-compatible route is scoped too.
     const chat = await call(KEYS.beta, '/v1/chat/completions', {
       model: 'milvus-rag',

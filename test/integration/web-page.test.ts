@@ -299,7 +299,7 @@ describe('web page: Markdown answers, citations, follow-ups, stop, ingest cancel
     }
   });
 
-  test('pick another collection of the database; an unknown one is a 404', async () => {
+  test('pick another collection of the database: search it, upload into it; an unknown one is a 404', async () => {
     const orchard = path.join(folder, 'orchard');
     await mkdir(orchard, { recursive: true });
     await writeFile(path.join(orchard, 'orchard.md'), '# Pears\n\nPears are harvested in September, before they are ripe.\n');
@@ -313,6 +313,22 @@ describe('web page: Markdown answers, citations, follow-ups, stop, ingest cancel
     const sources = await page.$$eval('[data-turn="1"] ol.sources > li', (items) => items.map((item) => item.textContent ?? ''));
     assert.ok(sources.length >= 1);
     for (const source of sources) assert.match(source, /^\[\d+\] orchard\.md/);
+
+    // An upload goes to the picked collection, and only there.
+    const before = await rag.store.count(rag.config.collection);
+    const file = path.join(folder, 'quince.md');
+    await writeFile(file, '# Quinces\n\nQuinces are picked in October, when they turn golden and fragrant.\n');
+    await page.setInputFiles('#files', file);
+    await page.click('#upload-form button');
+    await page.waitForFunction(JOB_FINISHED, undefined, { timeout: 120_000 });
+    assert.match((await page.textContent('#job')) ?? '', /upload: quince\.md → orchard_docs: done · 1 files, 1 chunks added/);
+    const orchardHits = await rag.withCollection('orchard_docs').search('When are quinces picked?', { limit: 2 });
+    assert.equal(orchardHits[0]!.source, 'quince.md');
+    assert.ok(
+      orchardHits.some((hit) => hit.source === 'orchard.md'),
+      'the upload sync kept what the collection had',
+    );
+    assert.equal(await rag.store.count(rag.config.collection), before, "the server's own collection is unchanged");
     const missing = await fetch(`${server.url}/v1/search`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

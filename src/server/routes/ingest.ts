@@ -22,6 +22,8 @@ export interface PathIngestRequest {
   include?: string | undefined;
   prune?: boolean | undefined;
   confirm?: boolean | undefined;
+  /** Another collection, already checked against the caller's key. */
+  collection?: string | undefined;
 }
 
 /** What the ingest routes give the other route groups: the job queue, and a checked way to queue a path. */
@@ -32,7 +34,7 @@ export interface IngestService {
 }
 
 /** Adds the ingest routes; returns the job queue they feed. */
-export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps): IngestService {
+export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: RouteDeps): IngestService {
   const uploadDir = path.resolve(options.uploadDir);
   // Every file an ingest reads must lie in a root (links resolved): the roots, and the uploads.
   const readableRoots = [...options.ingestRoots, uploadDir];
@@ -42,7 +44,8 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
     );
   const jobs = new IngestJobs(
     (request, onProgress, cancelled) =>
-      rag.ingest(request.source, {
+      // The collection was checked when the job was submitted (the caller's key may use it).
+      (request.collection === undefined ? rag : rag.withCollection(request.collection)).ingest(request.source, {
         ...(request.include ? { include: request.include } : {}),
         ...(request.prune ? { prune: true } : {}),
         // A prune that would delete most of the collection (a mistyped path) needs confirm: true.
@@ -64,7 +67,7 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
           job: job.id,
           ...(job.tenant === undefined ? {} : { tenant: job.tenant }),
           status: job.status,
-          collection: rag.config.collection,
+          collection: job.collection ?? rag.config.collection,
           ...(job.result
             ? { added: job.result.added, updated: job.result.updated, deleted: job.result.deleted, rows: job.result.rows }
             : {}),
@@ -78,9 +81,19 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
       action: 'ingest.submitted',
       job: job.id,
       source: job.source,
-      collection: rag.config.collection,
+      collection: job.collection ?? rag.config.collection,
       ...(tenant === undefined ? {} : { tenant }),
     });
+  /** The collection a request names, when not the server's own; 403 or 404 as for searches. */
+  const otherCollection = async (c: Context, value: unknown): Promise<string | undefined> => {
+    if (value === undefined || value === '' || value === rag.config.collection) return undefined;
+    const name = IngestRequest.shape.collection.safeParse(value);
+    if (!name.success || name.data === undefined) {
+      throw new ApiError(400, 'invalid_request', `collection: ${name.error?.issues[0]?.message ?? 'a collection name'}`);
+    }
+    await ragFor(c, name.data);
+    return name.data;
+  };
   const submitPath = async (request: PathIngestRequest, caller: { name?: string; tenant?: string }): Promise<IngestJob> => {
     const source = await allowedIngestPath(request.path, options.ingestRoots);
     if (request.include !== undefined && hasParentSegment(request.include)) throw outsideRoots('include', request.include);
@@ -91,6 +104,7 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
         ...(request.prune ? { prune: true } : {}),
         ...(request.confirm ? { confirm: true } : {}),
         ...(caller.tenant === undefined ? {} : { tenant: caller.tenant }),
+        ...(request.collection === undefined ? {} : { collection: request.collection }),
       },
       request.path,
       caller.name,
@@ -120,17 +134,33 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
       const scope = tenant === undefined ? {} : { tenant };
       let job;
       if (type.startsWith('multipart/form-data')) {
-        // Each tenant's uploads have a folder of their own: the job syncs that folder only.
-        // (The shared uploads are the files at the top of the upload folder, never the tenants' ones.)
-        const folder = tenant === undefined ? uploadDir : path.join(uploadDir, 'tenants', tenant);
-        const names = await saveUploads(c, folder);
-        job = jobs.submit({ source: folder, ...(tenant === undefined ? { include: '*' } : scope) }, `upload: ${names.join(', ')}`, by);
+        const form = await c.req.parseBody({ all: true });
+        const collection = await otherCollection(c, form['collection']);
+        // Each tenant's uploads, and each other collection's, have a folder of their own: the job
+        // syncs that folder only. (The shared uploads are the files at the top of the upload folder.)
+        const folder =
+          tenant !== undefined
+            ? path.join(uploadDir, 'tenants', tenant)
+            : collection !== undefined
+              ? path.join(uploadDir, 'collections', collection)
+              : uploadDir;
+        const names = await saveUploads(form, folder);
+        job = jobs.submit(
+          {
+            source: folder,
+            ...(tenant === undefined && collection === undefined ? { include: '*' } : scope),
+            ...(collection === undefined ? {} : { collection }),
+          },
+          `upload: ${names.join(', ')}`,
+          by,
+        );
       } else {
         const body = IngestRequest.safeParse(await c.req.json().catch(() => invalidJson()));
         if (!body.success) {
           throw new ApiError(400, 'invalid_request', describeIssues(body.error.issues));
         }
-        return c.json(await submitPath(body.data, callerOf(c)), 202);
+        const collection = await otherCollection(c, body.data.collection);
+        return c.json(await submitPath({ ...body.data, collection }, callerOf(c)), 202);
       }
       submitted(job, by, tenant);
       return c.json(job, 202);
@@ -174,8 +204,7 @@ export function registerIngestRoutes(app: ServerApp, { rag, options }: RouteDeps
  * A name must be a plain file name: anything with a path separator, `..` or a control character
  * is refused, and the resolved path is checked to be inside the folder.
  */
-async function saveUploads(c: Context, uploadDir: string): Promise<string[]> {
-  const form = await c.req.parseBody({ all: true });
+async function saveUploads(form: Record<string, unknown>, uploadDir: string): Promise<string[]> {
   const field = form['files'];
   const files = (Array.isArray(field) ? field : field === undefined ? [] : [field]).filter(
     (value): value is File => typeof value !== 'string',
