@@ -39,12 +39,19 @@ export interface McpServerOptions {
   ingest?: McpIngest;
   /** Every search, answer, resource and count is confined to this tenant's rows (a key bound to a tenant). */
   tenant?: string;
+  /** The collections the caller may read (a key limited to some); default: all of the database's. */
+  collections?: readonly string[];
   /** Rewrites error messages shown to the client (the HTTP server hides its own file paths). */
   showError?: (message: string) => string;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
+const collectionName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, 'a Milvus collection name: letters, digits and _')
+  .optional()
+  .describe('another collection of the database (default: the one this server uses); list_collections shows them');
 const limit = z.number().int().min(1).max(50).optional().describe('how many chunks (default: the configured search.limit, 3)');
 const filter = z
   .string()
@@ -62,11 +69,13 @@ export const McpInputs = {
       .enum(SEARCH_MODES as [SearchMode, ...SearchMode[]])
       .optional()
       .describe('dense (embeddings), sparse (BM25 words), hybrid (both), or auto (default: hybrid where the collection has BM25)'),
+    collection: collectionName,
   },
   ask: {
     question: z.string().trim().min(1, 'question is empty: ask something about the documents').max(8000).describe('the question to answer'),
     limit,
     filter,
+    collection: collectionName,
   },
   ingest: {
     path: z
@@ -78,7 +87,7 @@ export const McpInputs = {
     prune: z.boolean().optional().describe('also delete the chunks of files that are no longer in the source'),
   },
   collectionInfo: {
-    collection: z.string().trim().min(1).max(255).optional().describe('a collection name (default: the one this server uses)'),
+    collection: collectionName,
   },
 };
 
@@ -101,6 +110,26 @@ export function createMcpServer(rag: MilvusRag, options: McpServerOptions): McpS
   const { tenant } = options;
   const showError = options.showError ?? ((message: string) => message);
   const collection = rag.config.collection;
+  /** Whether the caller may read a collection: a tenant's key only the server's, a limited key only its own. */
+  const mayRead = (name: string) =>
+    (tenant === undefined || name === collection) && (options.collections === undefined || options.collections.includes(name));
+  /** The collection a call names (default: the server's), checked: allowed to the caller, and there. */
+  const target = async (name: string | undefined): Promise<{ name: string; rag: MilvusRag }> => {
+    const chosen = name ?? collection;
+    if (!mayRead(chosen)) {
+      throw tenant !== undefined
+        ? onlyCollection(collection)
+        : new ConfigError('config.collection-not-allowed', `this key may not use collection "${chosen}"`, {
+            context: { collection: chosen },
+          });
+    }
+    if (chosen !== collection && !(await rag.store.hasCollection(chosen))) {
+      throw new StoreError('store.no-collection', `there is no collection "${chosen}"; list_collections shows the collections there are`, {
+        context: { collection: chosen },
+      });
+    }
+    return { name: chosen, rag: rag.withCollection(chosen) };
+  };
   /** Runs a tool; any failure becomes an `isError` result with the library's message. */
   const tool = async (work: () => Promise<unknown>): Promise<CallToolResult> => {
     try {
@@ -123,14 +152,15 @@ export function createMcpServer(rag: MilvusRag, options: McpServerOptions): McpS
     },
     (args, extra) =>
       tool(async () => {
-        const hits = await rag.search(args.query, {
+        const { name, rag: view } = await target(args.collection);
+        const hits = await view.search(args.query, {
           ...(args.limit ? { limit: args.limit } : {}),
           ...(args.filter ? { filter: args.filter } : {}),
           ...(args.mode ? { mode: args.mode } : {}),
           ...(tenant === undefined ? {} : { tenant }),
           signal: extra.signal,
         });
-        return { collection, results: sourcesToJson(hits).map((hit) => ({ ...hit, uri: chunkUri(collection, hit.id) })) };
+        return { collection: name, results: sourcesToJson(hits).map((hit) => ({ ...hit, uri: chunkUri(name, hit.id) })) };
       }),
   );
 
@@ -147,12 +177,13 @@ export function createMcpServer(rag: MilvusRag, options: McpServerOptions): McpS
     },
     (args, extra) =>
       tool(async () => {
+        const { name, rag: view } = await target(args.collection);
         const progress = progressReporter(extra);
         await progress(0, 'retrieving');
         let answer = '';
         let tokens = 0;
         let sources: ReturnType<typeof sourcesToJson> = [];
-        for await (const event of rag.askStream(args.question, {
+        for await (const event of view.askStream(args.question, {
           ...(args.limit ? { limit: args.limit } : {}),
           ...(args.filter ? { filter: args.filter } : {}),
           ...(tenant === undefined ? {} : { tenant }),
@@ -171,7 +202,8 @@ export function createMcpServer(rag: MilvusRag, options: McpServerOptions): McpS
               answer: event.answer ?? null,
               citations: event.citations,
               invalidCitations: event.invalidCitations,
-              sources: sources.map((source) => ({ ...source, uri: chunkUri(collection, source.id) })),
+              collection: name,
+              sources: sources.map((source) => ({ ...source, uri: chunkUri(name, source.id) })),
               ...(rag.chat ? { model: rag.chat.model } : { note: 'no LLM is configured: the sources are the answer' }),
             };
           }
@@ -227,7 +259,7 @@ export function createMcpServer(rag: MilvusRag, options: McpServerOptions): McpS
     },
     () =>
       tool(async () => {
-        const names = tenant === undefined ? await rag.store.listCollections() : [collection];
+        const names = (tenant === undefined ? await rag.store.listCollections() : [collection]).filter(mayRead);
         return { collections: await Promise.all(names.map((name) => collectionInfo(rag, name, tenant))) };
       }),
   );
@@ -242,16 +274,11 @@ export function createMcpServer(rag: MilvusRag, options: McpServerOptions): McpS
     },
     (args) =>
       tool(async () => {
-        const name = args.collection ?? collection;
-        if (tenant !== undefined && name !== collection) throw onlyCollection(collection);
+        const { name } = await target(args.collection);
         if (!(await rag.store.hasCollection(name))) {
-          throw new StoreError(
-            'store.no-collection',
-            `there is no collection "${name}"; list_collections shows the collections there are`,
-            {
-              context: { collection: name },
-            },
-          );
+          throw new StoreError('store.no-collection', `there is no collection "${name}"; run ingest to make it`, {
+            context: { collection: name },
+          });
         }
         const info = await collectionInfo(rag, name, tenant);
         return { ...info, sources: await sourceCounts(rag, name, tenant) };
@@ -263,7 +290,7 @@ export function createMcpServer(rag: MilvusRag, options: McpServerOptions): McpS
     new ResourceTemplate('milvus-rag://{collection}/chunks/{id}', { list: undefined }),
     { title: 'A chunk', description: 'One stored chunk: its text, source, heading path and position', mimeType: 'application/json' },
     async (uri, variables) => {
-      const name = decodeURIComponent(String(variables.collection));
+      const { name } = await target(decodeURIComponent(String(variables.collection)));
       const id = decodeURIComponent(String(variables.id));
       const rows = await rowsWhere(rag, name, `id == ${JSON.stringify(id)}`, tenant, ['text', 'source', 'headings', 'position']);
       if (rows.length === 0)
@@ -291,7 +318,7 @@ export function createMcpServer(rag: MilvusRag, options: McpServerOptions): McpS
       mimeType: 'application/json',
     },
     async (uri, variables) => {
-      const name = decodeURIComponent(String(variables.collection));
+      const { name } = await target(decodeURIComponent(String(variables.collection)));
       const source = decodeURIComponent(String(variables.source));
       const rows = await rowsWhere(rag, name, `source == ${JSON.stringify(source)}`, tenant, ['headings', 'position']);
       if (rows.length === 0)

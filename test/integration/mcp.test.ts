@@ -22,7 +22,7 @@ import { tempDir } from '../helpers/temp.js';
 const folder = await tempDir();
 const db = path.join(folder, 'mcp.db');
 const configFile = path.join(folder, 'milvus-rag.config.json');
-const KEYS = { reader: 'mcp-reader-key-0123456789', writer: 'mcp-writer-key-0123456789' };
+const KEYS = { reader: 'mcp-reader-key-0123456789', writer: 'mcp-writer-key-0123456789', limited: 'mcp-limited-key-0123456789' };
 
 /** The environment of a child CLI: none of the developer's milvus-rag or OpenAI settings. */
 function cleanEnv(): Record<string, string> {
@@ -161,6 +161,12 @@ describe('milvus-rag mcp on stdio', () => {
     const unknown = (await client.callTool({ name: 'collection_info', arguments: { collection: 'no_such_collection' } })) as CallToolResult;
     assert.equal(unknown.isError, true);
     assert.match(text(unknown), /no collection "no_such_collection"; list_collections/);
+    const unknownSearch = (await client.callTool({
+      name: 'search',
+      arguments: { query: 'data', collection: 'no_such_collection' },
+    })) as CallToolResult;
+    assert.equal(unknownSearch.isError, true);
+    assert.match(text(unknownSearch), /no collection "no_such_collection"; list_collections/);
     const wrongType = (await client.callTool({ name: 'search', arguments: { query: 'data', limit: 'many' } })) as CallToolResult;
     assert.equal(wrongType.isError, true);
     assert.match(text(wrongType), /limit/);
@@ -224,6 +230,7 @@ describe('/mcp on serve (Streamable HTTP) behind keys', () => {
       [
         JSON.stringify({ name: 'reader', hash: hashApiKey(KEYS.reader), role: 'read' }),
         JSON.stringify({ name: 'writer', hash: hashApiKey(KEYS.writer), role: 'write' }),
+        JSON.stringify({ name: 'limited', hash: hashApiKey(KEYS.limited), role: 'read', collections: ['my_rag_collection'] }),
       ].join('\n'),
     );
     const config = await loadConfig({
@@ -237,6 +244,11 @@ describe('/mcp on serve (Streamable HTTP) behind keys', () => {
     });
     rag = await MilvusRag.open(config);
     await rag.ingest(FAQ_DIR, { drop: true });
+    // A second collection of the same database, for the collection argument.
+    const orchard = path.join(folder, 'orchard');
+    await mkdir(orchard, { recursive: true });
+    await writeFile(path.join(orchard, 'pears.md'), '# Pears\n\nPears are harvested in September, before they are ripe.\n');
+    await rag.withCollection('orchard_docs').ingest(orchard, { drop: true });
     server = await startServer(rag, config, { cwd: folder, audit: (line) => audit.push(line) });
   });
   after(async () => {
@@ -274,6 +286,55 @@ describe('/mcp on serve (Streamable HTTP) behind keys', () => {
       assert.match(text(refused), /ingest/);
     } finally {
       await client.close();
+    }
+  });
+
+  test('search names another collection; a key limited to some neither lists nor reads the others', async () => {
+    const writer = await httpClient(KEYS.writer);
+    try {
+      const found = (await writer.callTool({
+        name: 'search',
+        arguments: { query: 'When are pears harvested?', collection: 'orchard_docs', limit: 1 },
+      })) as CallToolResult;
+      assert.ok(!found.isError, text(found));
+      const result = found.structuredContent as { collection: string; results: Array<{ source: string; uri: string }> };
+      assert.equal(result.collection, 'orchard_docs');
+      assert.equal(result.results[0]!.source, 'pears.md');
+      assert.match(result.results[0]!.uri, /^milvus-rag:\/\/orchard_docs\/chunks\//);
+      const listed = (await writer.callTool({ name: 'list_collections', arguments: {} })).structuredContent as {
+        collections: Array<{ name: string }>;
+      };
+      assert.deepEqual(listed.collections.map((entry) => entry.name).sort(), ['my_rag_collection', 'orchard_docs']);
+    } finally {
+      await writer.close();
+    }
+
+    const limited = await httpClient(KEYS.limited);
+    try {
+      const listed = (await limited.callTool({ name: 'list_collections', arguments: {} })).structuredContent as {
+        collections: Array<{ name: string }>;
+      };
+      assert.deepEqual(
+        listed.collections.map((entry) => entry.name),
+        ['my_rag_collection'],
+      );
+      for (const [name, args] of [
+        ['search', { query: 'pears', collection: 'orchard_docs' }],
+        ['ask', { question: 'When are pears harvested?', collection: 'orchard_docs' }],
+        ['collection_info', { collection: 'orchard_docs' }],
+      ] as const) {
+        const refused = (await limited.callTool({ name, arguments: args })) as CallToolResult;
+        assert.equal(refused.isError, true, name);
+        assert.match(text(refused), /may not use collection "orchard_docs"/, name);
+      }
+      await assert.rejects(
+        limited.readResource({ uri: 'milvus-rag://orchard_docs/sources/pears.md' }),
+        /may not use collection "orchard_docs"/,
+      );
+      const own = (await limited.callTool({ name: 'search', arguments: { query: REFERENCE_QUESTION } })) as CallToolResult;
+      assert.ok(!own.isError, text(own));
+    } finally {
+      await limited.close();
     }
   });
 

@@ -36,6 +36,7 @@ export function registerMcpRoutes(app: ServerApp, { rag, options }: RouteDeps, i
       version: options.version ?? '0.0.0',
       ...(canWrite ? { ingest: runIngest } : {}),
       ...(caller.tenant === undefined ? {} : { tenant: caller.tenant }),
+      ...(caller.collections === undefined ? {} : { collections: caller.collections }),
       showError: scrubPaths,
     });
     // No session id generator: stateless, every request stands alone (any replica can answer it).
