@@ -20,6 +20,8 @@ export interface McpIngestRequest {
   path: string;
   include?: string;
   prune?: boolean;
+  /** Another existing collection of the database, already checked against the caller. */
+  collection?: string;
 }
 
 /** What the `ingest` tool reports: an ingest's counts (a server job's summary has the same). */
@@ -85,6 +87,7 @@ export const McpInputs = {
       .describe('a folder, glob, file, .zip or http(s) URL of documents'),
     include: z.string().optional().describe("a glob of documents inside a folder or zip, e.g. 'en/faq/*.md'"),
     prune: z.boolean().optional().describe('also delete the chunks of files that are no longer in the source'),
+    collection: collectionName,
   },
   collectionInfo: {
     collection: collectionName,
@@ -219,7 +222,7 @@ export function createMcpServer(rag: MilvusRag, options: McpServerOptions): McpS
       {
         title: 'Add or update documents',
         description:
-          `Makes collection "${collection}" match a folder, glob, file, .zip or URL of documents (Markdown, text, HTML, PDF, ` +
+          `Makes collection "${collection}" (or another existing one, by collection) match a folder, glob, file, .zip or URL of documents (Markdown, text, HTML, PDF, ` +
           'JSON Lines/CSV records): new and changed files are embedded and stored, unchanged ones skipped; prune also deletes ' +
           'the chunks of files no longer there. Returns counts; sends progress notifications file by file.',
         inputSchema: McpInputs.ingest,
@@ -227,16 +230,22 @@ export function createMcpServer(rag: MilvusRag, options: McpServerOptions): McpS
       },
       (args, extra) =>
         tool(async () => {
+          const { name } = await target(args.collection);
           const progress = progressReporter(extra);
           const result = await ingest(
-            { path: args.path, ...(args.include ? { include: args.include } : {}), ...(args.prune ? { prune: true } : {}) },
+            {
+              path: args.path,
+              ...(args.include ? { include: args.include } : {}),
+              ...(args.prune ? { prune: true } : {}),
+              ...(name === collection ? {} : { collection: name }),
+            },
             (update) => {
               void progress(update.filesDone, `${update.filesDone}/${update.files} files, ${update.chunks} chunks`, update.files);
             },
             extra.signal,
           );
           return {
-            collection,
+            collection: name,
             files: result.files,
             chunks: result.chunks,
             added: result.added,

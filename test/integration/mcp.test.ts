@@ -67,6 +67,11 @@ before(async () => {
   const rag = await MilvusRag.open(await loadConfig({ cwd: ROOT, env: {}, file: configFile }));
   try {
     await rag.ingest(FAQ_DIR, { drop: true });
+    // A second collection of the same database, for the collection argument.
+    const seed = path.join(folder, 'stdio-orchard');
+    await mkdir(seed, { recursive: true });
+    await writeFile(path.join(seed, 'apples.md'), '# Apples\n\nApples keep best in a cool cellar.\n');
+    await rag.withCollection('orchard_docs').ingest(seed, { drop: true });
   } finally {
     await rag.close();
   }
@@ -146,6 +151,25 @@ describe('milvus-rag mcp on stdio', () => {
       arguments: { query: 'How long does kiwi fruit keep?', limit: 1 },
     })) as CallToolResult;
     assert.match(text(found), /four weeks/);
+
+    const pears = path.join(folder, 'stdio-pears');
+    await mkdir(pears, { recursive: true });
+    await writeFile(path.join(pears, 'pears.md'), '# Pears\n\nPears are harvested in September, before they are ripe.\n');
+    const elsewhere = (await client.callTool({ name: 'ingest', arguments: { path: pears, collection: 'orchard_docs' } })) as CallToolResult;
+    assert.ok(!elsewhere.isError, text(elsewhere));
+    assert.deepEqual(elsewhere.structuredContent, {
+      ...(elsewhere.structuredContent as object),
+      collection: 'orchard_docs',
+      added: 1,
+      rows: 2,
+    });
+    const picked = (await client.callTool({
+      name: 'search',
+      arguments: { query: 'When are pears harvested?', collection: 'orchard_docs', limit: 1 },
+    })) as CallToolResult;
+    assert.match(text(picked), /pears\.md/);
+    const own = (await client.callTool({ name: 'search', arguments: { query: 'When are pears harvested?', limit: 3 } })) as CallToolResult;
+    assert.doesNotMatch(text(own), /pears\.md/, "the server's own collection did not get it");
   });
 
   test('bad calls come back as isError results that say what to change, and the server goes on', async () => {
@@ -380,6 +404,29 @@ describe('/mcp on serve (Streamable HTTP) behind keys', () => {
         arguments: { query: 'When are plum trees pruned?', limit: 3 },
       })) as CallToolResult;
       assert.match(text(found), /early summer/);
+
+      // Into another existing collection, through the same job queue.
+      const more = path.join(folder, 'http-orchard');
+      await mkdir(more, { recursive: true });
+      await writeFile(path.join(more, 'quince.md'), '# Quinces\n\nQuinces are picked in October, when they turn golden.\n');
+      const elsewhere = (await client.callTool({
+        name: 'ingest',
+        arguments: { path: more, collection: 'orchard_docs' },
+      })) as CallToolResult;
+      assert.ok(!elsewhere.isError, text(elsewhere));
+      assert.deepEqual(
+        [(elsewhere.structuredContent as { collection: string }).collection, (elsewhere.structuredContent as { added: number }).added],
+        ['orchard_docs', 1],
+      );
+      assert.ok(audit.some((line) => line.includes('"collection":"orchard_docs"') && line.includes('ingest.finished')));
+      const quince = (await client.callTool({
+        name: 'search',
+        arguments: { query: 'When are quinces picked?', collection: 'orchard_docs', limit: 1 },
+      })) as CallToolResult;
+      assert.match(text(quince), /quince\.md/);
+      const missing = (await client.callTool({ name: 'ingest', arguments: { path: more, collection: 'no_such_docs' } })) as CallToolResult;
+      assert.equal(missing.isError, true);
+      assert.match(text(missing), /no collection "no_such_docs"/);
       const outside = (await client.callTool({ name: 'ingest', arguments: { path: '/etc' } })) as CallToolResult;
       assert.equal(outside.isError, true);
       assert.match(text(outside), /outside the folders this server may read/);

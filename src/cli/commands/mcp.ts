@@ -25,7 +25,7 @@ export function registerMcp({ program, config, version }: CliContext): void {
           ? {}
           : {
               ingest: (request, onProgress, signal) =>
-                rag.ingest(request.path, {
+                (request.collection === undefined ? rag : rag.withCollection(request.collection)).ingest(request.path, {
                   ...(request.include ? { include: request.include } : {}),
                   ...(request.prune ? { prune: true } : {}),
                   onProgress,
