@@ -362,6 +362,50 @@ describe('/mcp on serve (Streamable HTTP) behind keys', () => {
     }
   });
 
+  test('an ingest whose client goes away is cancelled: the job stops short, and what it wrote stays', async () => {
+    const big = path.join(folder, 'http-big');
+    await mkdir(big, { recursive: true });
+    for (let file = 0; file < 40; file++) {
+      const sections = Array.from(
+        { length: 30 },
+        (_, index) => `# Part ${file}.${index}\n\nSection ${index} of file ${file} on storage.\n`,
+      );
+      await writeFile(path.join(big, `part-${file}.md`), sections.join('\n'));
+    }
+    const client = await httpClient(KEYS.writer);
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const call = client
+      .callTool({ name: 'ingest', arguments: { path: big } }, undefined, {
+        onprogress: (update) => {
+          if (update.progress >= 1) started();
+        },
+      })
+      .then(
+        () => 'answered',
+        () => 'failed',
+      );
+    await running;
+    await client.close();
+    assert.equal(await call, 'failed', 'the closed client gets no answer');
+
+    const submitted = audit.find((line) => line.includes('ingest.submitted') && line.includes('http-big'));
+    assert.ok(submitted, audit.join('\n'));
+    const id = (JSON.parse(submitted) as { job: string }).job;
+    let job: { status: string; finishedAt?: string; progress: { filesDone: number } } | undefined;
+    for (let tries = 0; tries < 600 && job?.finishedAt === undefined; tries++) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      const response = await fetch(`${server.url}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${KEYS.writer}` } });
+      job = (await response.json()) as typeof job;
+    }
+    assert.equal(job?.status, 'cancelled', JSON.stringify(job));
+    assert.ok(job!.progress.filesDone < 40, `stopped short: ${job!.progress.filesDone}/40 files`);
+    const written = await rag.store.count(rag.config.collection, 'source like "part-%"');
+    assert.ok(written < 40 * 30, `${written} rows of the big folder, fewer than all`);
+  });
+
   test('with the LLM endpoint down, ask is an isError result naming the endpoint, and search still answers', async () => {
     const down = await MilvusRag.open({
       ...rag.config,

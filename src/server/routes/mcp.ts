@@ -25,7 +25,12 @@ export function registerMcpRoutes(app: ServerApp, { rag, options }: RouteDeps, i
       let job: IngestJob | undefined = await ingest.submitPath(request, caller);
       while (job && job.finishedAt === undefined) {
         onProgress({ phase: 'file', files: job.progress.files, filesDone: job.progress.filesDone, chunks: job.progress.chunks });
-        if (signal.aborted) break; // the job runs on; the client can read it with GET /v1/jobs/{id}
+        if (signal.aborted) {
+          // The client cancelled the call (or went away): the job stops between batches, as a
+          // DELETE /v1/jobs/{id} would stop it; what it wrote stays, and the same ingest resumes it.
+          ingest.jobs.cancel(job.id, caller.tenant);
+          break;
+        }
         await sleep(200);
         job = ingest.jobs.get(job.id);
       }
