@@ -25,7 +25,10 @@ export interface McpIngestRequest {
 }
 
 /** What the `ingest` tool reports: an ingest's counts (a server job's summary has the same). */
-export type McpIngestSummary = Pick<IngestResult, 'files' | 'chunks' | 'added' | 'updated' | 'deleted' | 'skipped' | 'failed' | 'rows'>;
+export type McpIngestSummary = Pick<
+  IngestResult,
+  'files' | 'chunks' | 'added' | 'updated' | 'deleted' | 'skipped' | 'failed' | 'failedCount' | 'rows'
+>;
 
 /** Runs an ingest for the `ingest` tool; the shells decide how (directly, or as a server job). */
 export type McpIngest = (
@@ -253,6 +256,7 @@ export function createMcpServer(rag: MilvusRag, options: McpServerOptions): McpS
             deleted: result.deleted,
             skipped: result.skipped,
             failed: result.failed,
+            failedCount: result.failedCount,
             rows: result.rows,
           };
         }),

@@ -13,6 +13,15 @@ import { PROPERTY } from '../store/collection-properties.js';
 import type { InsertRow, ScalarFieldSpec, VectorStore } from '../store/vector-store.js';
 import type { Chunk } from '../types.js';
 
+/** How many failures an ingest result lists; `failedCount` has them all. */
+export const MAX_LISTED_FAILURES = 100;
+/** The longest failure message kept, in characters. */
+const MAX_FAILURE_MESSAGE = 1_000;
+
+function clip(message: string): string {
+  return message.length <= MAX_FAILURE_MESSAGE ? message : `${message.slice(0, MAX_FAILURE_MESSAGE - 1)}…`;
+}
+
 /**
  * Version of the collection layout below; stored as the `milvus_rag.schema` property.
  * 2: BM25 indexes `bm25_text` (the analysed index text) instead of `text`.
@@ -150,8 +159,13 @@ export interface IngestResult {
   deleted: number;
   /** Files unchanged since the last run (same content hash, all chunks present). */
   skipped: number;
-  /** Files that could not be ingested; what they had stored before is kept. */
+  /**
+   * Files (or records) that could not be ingested, the first {@link MAX_LISTED_FAILURES} of them;
+   * what they had stored before is kept. `failedCount` counts them all.
+   */
   failed: Array<{ file: string; error: string }>;
+  /** How many files or records failed, also those past the listed ones. */
+  failedCount: number;
   /** Sources stored in the collection but absent from this source (deleted only with `prune`). */
   missing: string[];
   model: string;
@@ -249,6 +263,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
     deleted: 0,
     skipped: 0,
     failed: [],
+    failedCount: 0,
     missing: [],
     model: embedder.modelId,
     dimension: embedder.dimension,
@@ -379,7 +394,10 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
           await drain(true);
           throw error;
         }
-        result.failed.push({ file: file.location, error: error.message });
+        // A file of 500,000 bad lines must not make a result (or a server job) of 66 MB: the first
+        // failures are listed, the rest counted.
+        result.failedCount += 1;
+        if (result.failed.length < MAX_LISTED_FAILURES) result.failed.push({ file: file.location, error: clip(error.message) });
         failedSources.add(source);
         filesDone += 1;
         bytesDone += file.size;

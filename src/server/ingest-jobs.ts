@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { messageOf } from '../errors.js';
-import type { IngestProgress, IngestResult } from '../pipeline/ingest.js';
+import { type IngestProgress, type IngestResult, MAX_LISTED_FAILURES } from '../pipeline/ingest.js';
 
 /** What an ingest job is given: where to read, and how. */
 export interface IngestJobRequest {
@@ -24,7 +25,7 @@ export interface IngestJob {
   source: string;
   progress: { files: number; filesDone: number; chunks: number };
   /** The pipeline's summary, once finished (the model is the server's own). */
-  result?: Pick<IngestResult, 'files' | 'chunks' | 'added' | 'updated' | 'deleted' | 'skipped' | 'failed' | 'rows'>;
+  result?: Pick<IngestResult, 'files' | 'chunks' | 'added' | 'updated' | 'deleted' | 'skipped' | 'failed' | 'failedCount' | 'rows'>;
   error?: string;
   createdAt: string;
   finishedAt?: string;
@@ -43,6 +44,40 @@ interface StoredJob {
   job: IngestJob;
   request: IngestJobRequest;
 }
+
+/**
+ * What a job file must hold to be restored. Checked, not trusted: a file edited by hand, written
+ * by another version or damaged must be skipped with a warning, never stop the server's start.
+ */
+const StoredJobFile = z.object({
+  job: z
+    .object({
+      id: z.string().min(1),
+      status: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
+      source: z.string(),
+      progress: z.object({ files: z.number(), filesDone: z.number(), chunks: z.number() }),
+      createdAt: z.string().min(1),
+      finishedAt: z.string().optional(),
+      resumed: z.number().optional(),
+      by: z.string().optional(),
+      tenant: z.string().optional(),
+      collection: z.string().optional(),
+      error: z.string().optional(),
+      result: z.record(z.string(), z.unknown()).optional(),
+    })
+    .passthrough(),
+  request: z
+    .object({
+      source: z.string().min(1),
+      include: z.string().optional(),
+      prune: z.boolean().optional(),
+      confirm: z.boolean().optional(),
+      tenant: z.string().optional(),
+      collection: z.string().optional(),
+      roots: z.array(z.string()).optional(),
+    })
+    .passthrough(),
+});
 
 /** Runs one ingest: the pipeline's `MilvusRag.ingest`, bound to the server's collection. */
 export type RunIngest = (
@@ -87,6 +122,8 @@ export class IngestJobs {
       interrupted?: () => boolean;
       /** Called once a job is done or failed (for the audit log). */
       onFinish?: (job: IngestJob) => void;
+      /** Told about job files that cannot be restored (skipped). Default: stderr. */
+      warn?: (message: string) => void;
     } = {},
   ) {
     this.#run = run;
@@ -95,7 +132,10 @@ export class IngestJobs {
     this.#dir = options.dir;
     this.#interrupted = options.interrupted ?? (() => false);
     this.#onFinish = options.onFinish;
+    this.#warn = options.warn ?? ((message) => process.stderr.write(`milvus-rag serve: ${message}\n`));
   }
+
+  readonly #warn: (message: string) => void;
 
   /**
    * Reads the jobs kept in `dir`: finished ones answer again, unfinished ones (queued, or running
@@ -107,12 +147,30 @@ export class IngestJobs {
     const stored: StoredJob[] = [];
     for (const name of await readdir(this.#dir)) {
       if (!name.endsWith('.json')) continue;
+      const file = path.join(this.#dir, name);
+      // A file cut short by a crash mid-write is never renamed into place; anything else that is
+      // not a job (damaged, edited, another version's) is skipped and named, never fatal.
+      let value: unknown;
       try {
-        const value = JSON.parse(await readFile(path.join(this.#dir, name), 'utf8')) as StoredJob;
-        if (typeof value?.job?.id === 'string' && typeof value.request?.source === 'string') stored.push(value);
-      } catch {
-        // A file cut short by a crash mid-write is never renamed into place; anything else unreadable is skipped.
+        value = JSON.parse(await readFile(file, 'utf8'));
+      } catch (error) {
+        this.#warn(`skipped the job file ${file}: not readable JSON (${messageOf(error)})`);
+        continue;
       }
+      const parsed = StoredJobFile.safeParse(value);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`).join('; ');
+        this.#warn(`skipped the job file ${file}: ${problems}`);
+        continue;
+      }
+      const entry = parsed.data as unknown as StoredJob;
+      // Records written before failures were bounded can hold huge lists: only the first are kept.
+      const failed = entry.job.result?.failed;
+      if (Array.isArray(failed) && failed.length > MAX_LISTED_FAILURES) {
+        entry.job.result!.failedCount ??= failed.length;
+        entry.job.result!.failed = failed.slice(0, MAX_LISTED_FAILURES);
+      }
+      stored.push(entry);
     }
     stored.sort((a, b) => a.job.createdAt.localeCompare(b.job.createdAt));
     let resumed = 0;
@@ -211,12 +269,18 @@ export class IngestJobs {
         updated: result.updated,
         deleted: result.deleted,
         skipped: result.skipped,
+        // At most MAX_LISTED_FAILURES, each clipped: a job record stays small however bad the input.
         failed: result.failed.map((failure) => ({ file: this.#showPath(failure.file), error: this.#showPath(failure.error) })),
+        failedCount: result.failedCount,
         rows: result.rows,
       };
       job.progress = { files: result.files, filesDone: result.files, chunks: result.chunks };
-      job.status = result.failed.length > 0 ? 'failed' : 'done';
-      if (result.failed.length > 0) job.error = `${result.failed.length} file(s) failed; the others were ingested`;
+      job.status = result.failedCount > 0 ? 'failed' : 'done';
+      if (result.failedCount > 0) {
+        job.error =
+          `${result.failedCount} file(s) or record(s) failed; the others were ingested` +
+          (result.failedCount > result.failed.length ? ` (the first ${result.failed.length} are listed)` : '');
+      }
     } catch (error) {
       if (this.#interrupted()) {
         // Stopped by a shutdown between batches: unfinished, so the next start resumes it.

@@ -157,7 +157,10 @@ export const Job = z
         updated: z.number(),
         deleted: z.number(),
         skipped: z.number(),
-        failed: z.array(z.object({ file: z.string(), error: z.string() })),
+        failed: z
+          .array(z.object({ file: z.string(), error: z.string() }))
+          .openapi({ description: 'the first 100 failures; failedCount counts them all' }),
+        failedCount: z.number().optional(),
         rows: z.number(),
       })
       .optional(),

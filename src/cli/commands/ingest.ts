@@ -34,7 +34,7 @@ export function registerIngest({ program, config }: CliContext): void {
     .option('--text-field <name>', 'record files: the text field (default text)')
     .option('--title-field <name>', 'record files: the title field, embedded before the text (default title)')
     .option('--strict', 'stop at the first file or record that cannot be read (default: report it and go on)')
-    .option('--json', 'print {files, chunks, added, updated, deleted, skipped, failed:[{file, error}], ...}')
+    .option('--json', 'print {files, chunks, added, updated, deleted, skipped, failed:[{file, error}] (the first 100), failedCount, ...}')
     .action(
       async (
         source: string,
@@ -72,13 +72,18 @@ export function registerIngest({ program, config }: CliContext): void {
           }),
         );
         for (const failure of result.failed) process.stderr.write(`failed: ${failure.error}\n`);
+        if (result.failedCount > result.failed.length) {
+          process.stderr.write(
+            `... and ${result.failedCount - result.failed.length} more failures (the first ${result.failed.length} are listed)\n`,
+          );
+        }
         if (options.json) {
           process.stdout.write(`${JSON.stringify(result)}\n`);
         } else {
           process.stdout.write(
             `"${result.collection}": ${result.files} files, ${result.chunks} chunks written (${result.added} new), ` +
               `${result.updated} files updated, ${result.skipped} unchanged, ${result.deleted} chunks deleted, ` +
-              `${result.failed.length} failed; ${result.rows} rows (model ${result.model}, ${result.dimension} dimensions)\n`,
+              `${result.failedCount} failed; ${result.rows} rows (model ${result.model}, ${result.dimension} dimensions)\n`,
           );
           if (result.missing.length > 0 && !options.prune) {
             process.stderr.write(
@@ -86,7 +91,7 @@ export function registerIngest({ program, config }: CliContext): void {
             );
           }
         }
-        if (result.failed.length > 0) process.exitCode = 1;
+        if (result.failedCount > 0) process.exitCode = 1;
       },
     );
 }
