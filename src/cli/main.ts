@@ -25,7 +25,33 @@ import { registerSetup } from './commands/setup.js';
 import { flagsToConfig, type GlobalOptions } from './options.js';
 import type { CliContext } from './session.js';
 
-export function buildProgram(): Command {
+/** Program options that take a value: skipped when looking for the command a line runs. */
+const VALUE_OPTIONS = new Set([
+  '--config',
+  '--uri',
+  '--collection',
+  '--model',
+  '--model-path',
+  '--model-file',
+  '--python',
+  '--provider',
+  '--llm-base-url',
+  '--llm-model',
+  '--llm-model-path',
+]);
+
+/** The command a command line runs (its first operand), e.g. `keys` for `--config x keys create`. */
+export function commandOf(args: readonly string[]): string | undefined {
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === '--') return args[index + 1];
+    if (!arg.startsWith('-')) return arg;
+    if (VALUE_OPTIONS.has(arg)) index += 1;
+  }
+  return undefined;
+}
+
+export function buildProgram(args: readonly string[] = []): Command {
   const version = (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   const program = new Command('milvus-rag')
     .description('Retrieval-augmented generation on Milvus: ingest documents, search them, ask questions.')
@@ -51,6 +77,10 @@ export function buildProgram(): Command {
     // A mistake gets commander's message (with "Did you mean ...?") and one line, not the whole help.
     .showHelpAfterError('(add --help for the commands and options)')
     .exitOverride();
+  // `keys create --collection X` limits a key to collection X: its own option, not the program's
+  // --collection (which would swallow it, leaving the key unlimited). Keys commands read no
+  // config, so for them program options count only before the command.
+  if (commandOf(args) === 'keys') program.enablePositionalOptions();
 
   const config = async (extra: { llm?: Record<string, unknown>; [key: string]: unknown } = {}) => {
     const options = program.opts<GlobalOptions>();
@@ -83,7 +113,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // gRPC's own log lines (reconnects, keepalive notices) stay out of the terminal unless asked
   // for with GRPC_VERBOSITY; read when Milvus' SDK first loads, which is after this line.
   process.env.GRPC_VERBOSITY ??= 'NONE';
-  const program = buildProgram();
+  const program = buildProgram(argv.slice(2));
   try {
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

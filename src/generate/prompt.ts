@@ -93,20 +93,50 @@ export interface BuiltPrompt {
   used: RetrievedChunk[];
   /** True when chunks were dropped or cut to fit the context window. */
   trimmed: boolean;
+  /** Earlier messages of the conversation left out (the oldest first) to fit the count or the window. */
+  historyDropped: number;
 }
 
 /** About 4 characters a token: the usual estimate when the endpoint's tokenizer is unknown. */
 export const estimateTokens = (text: string): number => Math.ceil(text.length / 4);
 
+/** The most earlier messages (10 turns) a prompt carries, however many a client sends. */
+export const MAX_HISTORY_MESSAGES = 20;
+
 /**
- * Builds the messages for a question. When a token budget is given, context is trimmed to fit:
- * the lowest-ranked chunks are dropped first, and if the best one alone does not fit, its text is
- * cut. The question and the instructions are never cut.
+ * The newest part of a conversation that fits: at most `maxMessages` messages and, with
+ * `maxTokens`, at most that many tokens. Whole turns are dropped, oldest first, so the kept part
+ * starts with a user message.
+ */
+export function fitHistory(
+  history: readonly ChatMessage[],
+  options: { maxMessages?: number; maxTokens?: number; countTokens?: (text: string) => number } = {},
+): { history: ChatMessage[]; dropped: number } {
+  const count = options.countTokens ?? estimateTokens;
+  let kept = history.slice(-(options.maxMessages ?? MAX_HISTORY_MESSAGES));
+  const dropTurn = () => {
+    kept = kept.slice(1);
+    while (kept.length > 0 && kept[0]!.role !== 'user') kept = kept.slice(1);
+  };
+  while (kept.length > 0 && kept[0]!.role !== 'user') kept = kept.slice(1);
+  if (options.maxTokens !== undefined) {
+    const size = () => kept.reduce((sum, message) => sum + count(message.content) + 4, 0);
+    while (kept.length > 0 && size() > options.maxTokens) dropTurn();
+  }
+  return { history: kept, dropped: history.length - kept.length };
+}
+
+/**
+ * Builds the messages for a question. The conversation's history is capped at
+ * {@link MAX_HISTORY_MESSAGES}. When a token budget is given, the prompt is fitted to it: the
+ * oldest turns of the history go first, then the lowest-ranked chunks, and if the best one alone
+ * does not fit, its text is cut. The question and the instructions are never cut.
  */
 export function buildMessages(question: string, chunks: readonly RetrievedChunk[], options: BuildMessagesOptions = {}): BuiltPrompt {
   const template = options.template ?? DEFAULT_TEMPLATE;
   const count = options.countTokens ?? estimateTokens;
-  const history = options.history ?? [];
+  const given = options.history ?? [];
+  let history = fitHistory(given, { countTokens: count }).history;
   const render = (used: readonly RetrievedChunk[]): ChatMessage[] => {
     const context = used.map((chunk, index) => (template.numbered ? `[${index + 1}] ${chunk.text}` : chunk.text)).join('\n');
     const values: Record<string, string> = { context, question };
@@ -116,7 +146,19 @@ export function buildMessages(question: string, chunks: readonly RetrievedChunk[
   const size = (messages: readonly ChatMessage[]) => messages.reduce((sum, message) => sum + count(message.content) + 4, 0);
   const budget = options.maxPromptTokens;
   let used = [...chunks];
-  if (budget === undefined || size(render(used)) <= budget) return { messages: render(used), used, trimmed: false };
+  const built = (trimmed: boolean): BuiltPrompt => ({
+    messages: render(used),
+    used,
+    trimmed,
+    historyDropped: given.length - history.length,
+  });
+  if (budget === undefined || size(render(used)) <= budget) return built(false);
+  // The conversation gives way first: this question's context matters more than old turns.
+  if (history.length > 0) {
+    const withoutHistory = size(render(used)) - size(history);
+    history = fitHistory(history, { countTokens: count, maxTokens: Math.max(0, budget - withoutHistory) }).history;
+    if (size(render(used)) <= budget) return built(false);
+  }
   while (used.length > 1 && size(render(used)) > budget) used = used.slice(0, -1);
   if (size(render(used)) > budget && used.length === 1) {
     // Cut the best chunk by a quarter at a time until it fits (token counts are not linear in characters).
@@ -125,5 +167,5 @@ export function buildMessages(question: string, chunks: readonly RetrievedChunk[
     while (text.length > 0 && size(render([{ ...best, text }])) > budget) text = text.slice(0, Math.floor(text.length * 0.75));
     used = text.length > 0 ? [{ ...best, text }] : [];
   }
-  return { messages: render(used), used, trimmed: true };
+  return built(true);
 }

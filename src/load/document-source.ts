@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { LoadError, messageOf, redactUrl } from '../errors.js';
 import { downloadToTempFile, isUrl } from './download.js';
 import { openFolderSource } from './folder-source.js';
@@ -36,7 +37,7 @@ export async function openSource(input: string, options: OpenSourceOptions): Pro
     }
   }
   if (isRecordFile(input) && (await stat(input).catch(() => undefined))?.isFile()) {
-    if (options.roots && !(await isInside(input, await realRoots(options.roots)))) {
+    if (!(await allowedFile(input, options))) {
       throw new LoadError('load.outside-roots', `${input}: not read, it lies outside the folders allowed here`, {
         context: { file: input },
       });
@@ -46,7 +47,7 @@ export async function openSource(input: string, options: OpenSourceOptions): Pro
   if (input.toLowerCase().endsWith('.zip')) {
     try {
       if ((await stat(input)).isFile()) {
-        if (options.roots && !(await isInside(input, await realRoots(options.roots)))) {
+        if (!(await allowedFile(input, options))) {
           throw new LoadError('load.outside-roots', `${input}: not read, it lies outside the folders allowed here`, {
             context: { file: input },
           });
@@ -59,4 +60,11 @@ export async function openSource(input: string, options: OpenSourceOptions): Pro
     }
   }
   return openFolderSource(input, options);
+}
+
+/** Whether a file given as the source itself may be read: inside the roots (if any), outside the excluded folders. */
+async function allowedFile(file: string, options: OpenSourceOptions): Promise<boolean> {
+  if (options.roots === undefined && options.excluded === undefined) return true;
+  const excluded = options.excluded === undefined ? [] : await realRoots(options.excluded);
+  return isInside(file, options.roots === undefined ? [path.parse(path.resolve(file)).root] : await realRoots(options.roots), excluded);
 }

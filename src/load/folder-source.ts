@@ -1,9 +1,9 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { LoadError, messageOf } from '../errors.js';
-import { isInside, realRoots } from './roots.js';
+import { escapesFolder, isInside, isWithin, realRoots } from './roots.js';
 import type { DocumentSource, OpenSourceOptions, SourceEntry } from './source-types.js';
 
 /**
@@ -85,13 +85,29 @@ export function sourceOf(file: string, base: string): string {
 
 /** Opens a folder, a glob or a single file as a {@link DocumentSource} of files on disk. */
 export async function openFolderSource(input: string, options: OpenSourceOptions & { label?: string }): Promise<DocumentSource> {
+  if (options.roots !== undefined && options.include !== undefined && escapesFolder(options.include)) {
+    // An absolute or `..` include would glob outside the folder; confined, it is refused whole,
+    // without looking, so the answer is the same whether anything is there or not.
+    throw new LoadError('load.outside-roots', `include ${options.include}: not read, it lies outside the folders allowed here`, {
+      context: { file: options.include },
+    });
+  }
   const { base, files } = await resolveSourcePaths(input, options.extensions, options.include);
   const single = files.length === 1 && path.resolve(input) === files[0];
   const roots = options.roots === undefined ? undefined : await realRoots(options.roots);
+  const excluded = options.excluded === undefined ? [] : await realRoots(options.excluded);
+  const lexicalExcluded = (options.excluded ?? []).map((folder) => path.resolve(folder));
   const entries: SourceEntry[] = [];
   for (const file of files) {
     const location = single && options.label ? options.label : file;
-    if (roots && !(await isInside(file, roots))) {
+    // Inside an excluded folder, directly or through a link: not there at all for this source (no
+    // failure names it, so nothing about what is there shows).
+    if ([...lexicalExcluded, ...excluded].some((folder) => isWithin(file, folder))) continue;
+    if (excluded.length > 0) {
+      const real = await realpath(file).catch(() => undefined);
+      if (real !== undefined && excluded.some((folder) => isWithin(real, folder))) continue;
+    }
+    if ((roots !== undefined || excluded.length > 0) && !(await isInside(file, roots ?? [path.parse(file).root], excluded))) {
       const source = sourceOf(file, base);
       entries.push({
         source,

@@ -44,6 +44,12 @@ export interface OpenSourceOptions {
    * so only the zip itself is checked. Default: no confinement.
    */
   roots?: readonly string[];
+  /**
+   * Folders inside the roots that are never read (the server's upload folder, for path ingests).
+   * A file a folder walk or glob finds in one, directly or through a link, is left out silently,
+   * as if it were not there, so nothing about their contents shows. Default: none.
+   */
+  excluded?: readonly string[];
   /** Which fields of a record file's records are the id, text and title. */
   records?: RecordFields;
   /** Limits of a URL download (default: 1 GiB, 10 minutes). */

@@ -45,7 +45,16 @@ export interface AskTimings {
 
 /** What {@link askStream} yields, in this order: one `retrieval`, any `token`s, one `done`. */
 export type AskEvent =
-  | { type: 'retrieval'; question: string; sources: RetrievedChunk[]; trimmed: boolean; messages: ChatMessage[]; retrievalMs: number }
+  | {
+      type: 'retrieval';
+      question: string;
+      sources: RetrievedChunk[];
+      trimmed: boolean;
+      /** Earlier messages left out of the prompt (oldest first) to fit the message cap or the context window. */
+      historyDropped: number;
+      messages: ChatMessage[];
+      retrievalMs: number;
+    }
   | { type: 'token'; text: string }
   | {
       type: 'done';
@@ -56,6 +65,8 @@ export type AskEvent =
       invalidCitations: number[];
       model?: string;
       usage?: { promptTokens: number; completionTokens: number };
+      /** Earlier messages left out of the prompt (see the retrieval event); absent when none were. */
+      historyDropped?: number;
       timings: AskTimings;
     };
 
@@ -69,6 +80,8 @@ export interface AskResult {
   invalidCitations: number[];
   messages: ChatMessage[];
   usage?: { promptTokens: number; completionTokens: number };
+  /** Earlier messages left out of the prompt to fit; absent when none were. */
+  historyDropped?: number;
   timings: AskTimings;
 }
 
@@ -106,15 +119,18 @@ export async function* askStream(options: AskOptions): AsyncGenerator<AskEvent> 
     question: options.question,
     sources: prompt.used,
     trimmed: prompt.trimmed,
+    historyDropped: prompt.historyDropped,
     messages: prompt.messages,
     retrievalMs,
   };
+  const dropped = prompt.historyDropped > 0 ? { historyDropped: prompt.historyDropped } : {};
   if (!chat) {
     yield {
       type: 'done',
       answer: undefined,
       citations: [],
       invalidCitations: [],
+      ...dropped,
       timings: { retrievalMs, generationMs: 0, totalMs: performance.now() - started },
     };
     return;
@@ -149,6 +165,7 @@ export async function* askStream(options: AskOptions): AsyncGenerator<AskEvent> 
     invalidCitations: check.invalid,
     ...(model ? { model } : {}),
     ...(usage ? { usage } : {}),
+    ...dropped,
     timings: {
       retrievalMs,
       ...(firstToken === undefined ? {} : { firstTokenMs: firstToken - retrievalDone }),
@@ -176,6 +193,7 @@ export async function ask(options: AskOptions): Promise<AskResult> {
         invalidCitations: event.invalidCitations,
         messages,
         ...(event.usage ? { usage: event.usage } : {}),
+        ...(event.historyDropped ? { historyDropped: event.historyDropped } : {}),
         timings: event.timings,
       };
     }

@@ -1,5 +1,5 @@
 import type { ChatModel } from '../generate/chat-model.js';
-import type { ChatMessage } from '../generate/prompt.js';
+import { type ChatMessage, estimateTokens, fitHistory } from '../generate/prompt.js';
 import type { AskEvent } from './ask.js';
 import type { MilvusRag } from './rag.js';
 
@@ -54,7 +54,13 @@ export async function rewriteQuestion(
   question: string,
   signal?: AbortSignal,
 ): Promise<string> {
-  const transcript = history.map((message) => `${message.role === 'user' ? 'User' : 'Assistant'}: ${message.content}`).join('\n');
+  // The rewrite sees only what fits the model beside its instructions and the question.
+  const budget = chat.contextWindow === undefined ? undefined : Math.max(0, chat.contextWindow - 96 - 200 - estimateTokens(question));
+  const fitted = fitHistory(history, {
+    ...(budget === undefined ? {} : { maxTokens: budget }),
+    ...(chat.countTokens ? { countTokens: (text: string) => chat.countTokens!(text) } : {}),
+  }).history;
+  const transcript = fitted.map((message) => `${message.role === 'user' ? 'User' : 'Assistant'}: ${message.content}`).join('\n');
   let text = '';
   for await (const part of chat.stream(
     [

@@ -122,6 +122,8 @@ export interface IngestOptions {
   maxFileBytes?: number;
   /** Folders every document must lie in, links resolved (see `OpenSourceOptions.roots`). */
   roots?: readonly string[];
+  /** Folders inside the roots that are never read (see `OpenSourceOptions.excluded`). */
+  excluded?: readonly string[];
   /** Limits of a URL download (default: 1 GiB, 10 minutes). */
   download?: { maxBytes?: number; timeoutMs?: number };
   /** Stop at the first file or record that cannot be read, instead of reporting it and going on. */
@@ -206,6 +208,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     extensions: DOCUMENT_EXTENSIONS,
     ...(options.include === undefined ? {} : { include: options.include }),
     ...(options.roots === undefined ? {} : { roots: options.roots }),
+    ...(options.excluded === undefined ? {} : { excluded: options.excluded }),
     ...(options.download === undefined ? {} : { download: options.download }),
     ...(options.records === undefined ? {} : { records: options.records }),
     ...(signal ? { signal } : {}),

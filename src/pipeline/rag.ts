@@ -5,7 +5,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { createOnnxEmbedder } from '../embed/index.js';
 import { RemoteEmbedder } from '../embed/remote-embedder.js';
 import type { RecordFields } from '../load/record-source.js';
-import { ConfigError, redactUrl } from '../errors.js';
+import { ConfigError, redactUrl, StoreError } from '../errors.js';
 import type { ChatModel } from '../generate/chat-model.js';
 import { OpenAIChatModel } from '../generate/openai-chat.js';
 import { type ChatMessage, DEFAULT_TEMPLATE, loadPromptTemplate, type PromptTemplate } from '../generate/prompt.js';
@@ -217,6 +217,7 @@ export class MilvusRag {
       prune?: boolean;
       maxFileBytes?: number;
       roots?: readonly string[];
+      excluded?: readonly string[];
       maxPruneFraction?: number;
       records?: RecordFields;
       strict?: boolean;
@@ -274,15 +275,19 @@ export class MilvusRag {
   ): Promise<RetrievedChunk[]> {
     const { rerank, tenant, filter, ...rest } = options;
     const scoped = await this.#scope(filter, tenant);
-    return this.retriever.retrieve(query, {
-      limit: this.config.search.limit,
-      mode: this.config.search.mode,
-      ranker: this.ranker,
-      hybridCandidates: this.config.search.hybridCandidates,
-      ...this.#reranking(rerank),
-      ...rest,
-      ...(scoped === undefined ? {} : { filter: scoped }),
-    });
+    try {
+      return await this.retriever.retrieve(query, {
+        limit: this.config.search.limit,
+        mode: this.config.search.mode,
+        ranker: this.ranker,
+        hybridCandidates: this.config.search.hybridCandidates,
+        ...this.#reranking(rerank),
+        ...rest,
+        ...(scoped === undefined ? {} : { filter: scoped }),
+      });
+    } catch (error) {
+      throw callersFilterError(error, scoped, filter);
+    }
   }
 
   /** Collections known to be shared by tenants (checked once each; forgotten when dropped). */
@@ -326,7 +331,12 @@ export class MilvusRag {
 
   /** Retrieves context and asks the chat model; without one, returns the context only. */
   async ask(question: string, options: RagAskOptions = {}): Promise<AskResult> {
-    return ask(await this.#askOptions(question, options));
+    const prepared = await this.#askOptions(question, options);
+    try {
+      return await ask(prepared);
+    } catch (error) {
+      throw callersFilterError(error, prepared.filter, options.filter);
+    }
   }
 
   /**
@@ -334,7 +344,12 @@ export class MilvusRag {
    * writes, then `done` with checked citations, usage and timings.
    */
   async *askStream(question: string, options: RagAskOptions = {}): AsyncGenerator<AskEvent> {
-    yield* askStream(await this.#askOptions(question, options));
+    const prepared = await this.#askOptions(question, options);
+    try {
+      yield* askStream(prepared);
+    } catch (error) {
+      throw callersFilterError(error, prepared.filter, options.filter);
+    }
   }
 
   async #askOptions(question: string, options: RagAskOptions): Promise<AskOptions> {
@@ -380,6 +395,21 @@ export class MilvusRag {
     if (this.#view) return;
     await Promise.allSettled([this.store.close(), this.embedder.close(), this.chat?.close?.()]);
   }
+}
+
+/**
+ * A filter Milvus refused, told in the caller's words: the message names the filter the caller
+ * gave, never the tenant scope added to it (which says whose rows exist and how they are kept
+ * apart). Other errors pass unchanged.
+ */
+function callersFilterError(error: unknown, sent: string | undefined, given: string | undefined): unknown {
+  if (!(error instanceof StoreError) || error.code !== 'store.invalid-filter' || sent === undefined || sent === given) return error;
+  const prefix = `invalid filter ${JSON.stringify(sent)}: `;
+  const why = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : 'Milvus refused it';
+  return new StoreError('store.invalid-filter', `invalid filter ${JSON.stringify(given ?? '')}: ${why}`, {
+    cause: error,
+    context: error.context,
+  });
 }
 
 /** The endpoint of a remote embedding provider, which has no default. */

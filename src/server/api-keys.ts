@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, messageOf } from '../errors.js';
 import { TENANT_PATTERN } from '../retrieve/filters.js';
@@ -26,6 +27,12 @@ const KeyLine = z
      * only that tenant's rows of a collection shared by tenants. Absent: no tenant scope.
      */
     tenant: z.string().regex(TENANT_PATTERN, 'letters, digits, _ . -, at most 128 characters').optional(),
+    /**
+     * The folders its path ingests may read (inside `server.ingestRoots`; relative to the server's
+     * working folder). Absent: the server's roots, or, for a key bound to a tenant, none (it
+     * ingests uploads only). The upload folder is never among them.
+     */
+    roots: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict();
 
@@ -40,7 +47,7 @@ export function hashApiKey(key: string): string {
  * Reads a keys file: JSON Lines, one key per line (`#` comments and blank lines allowed). Any bad
  * line refuses the whole file with its line number, so a server never starts open by mistake.
  */
-export async function loadApiKeys(file: string): Promise<ApiKeyRing> {
+export async function loadApiKeys(file: string, options: { cwd?: string } = {}): Promise<ApiKeyRing> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -72,7 +79,9 @@ export async function loadApiKeys(file: string): Promise<ApiKeyRing> {
     if (entries.some((entry) => entry.hash === parsed.data.hash || entry.name === parsed.data.name)) {
       throw fail(index + 1, `the name or hash of "${parsed.data.name}" is already on an earlier line`);
     }
-    entries.push(parsed.data);
+    const entry = parsed.data;
+    if (entry.roots !== undefined) entry.roots = entry.roots.map((root) => path.resolve(options.cwd ?? process.cwd(), root));
+    entries.push(entry);
   }
   if (entries.length === 0) throw fail(lines.length, 'no keys: a keys file with no key would lock everyone out');
   return new ApiKeyRing(entries);
@@ -97,16 +106,24 @@ export class ApiKeyRing {
     return ROLE_RANK[entry.role] >= ROLE_RANK[role];
   }
 
-  /** Counts a request; returns the seconds to wait when the key's budget for this minute is spent. */
-  take(entry: ApiKeyEntry, now = Date.now()): number | undefined {
+  /** Every key, for checks at start. */
+  get entries(): ApiKeyEntry[] {
+    return [...this.#byHash.values()];
+  }
+
+  /**
+   * Counts `cost` requests (a JSON-RPC batch is one per call in it); returns the seconds to wait,
+   * counting nothing, when they do not fit in the key's budget for this minute.
+   */
+  take(entry: ApiKeyEntry, cost = 1, now = Date.now()): number | undefined {
     if (entry.ratePerMinute === undefined) return undefined;
-    const window = this.#windows.get(entry.name);
+    let window = this.#windows.get(entry.name);
     if (window === undefined || now - window.start >= 60_000) {
-      this.#windows.set(entry.name, { start: now, count: 1 });
-      return undefined;
+      window = { start: now, count: 0 };
+      this.#windows.set(entry.name, window);
     }
-    if (window.count >= entry.ratePerMinute) return Math.ceil((window.start + 60_000 - now) / 1000);
-    window.count += 1;
+    if (window.count + cost > entry.ratePerMinute) return Math.max(1, Math.ceil((window.start + 60_000 - now) / 1000));
+    window.count += cost;
     return undefined;
   }
 }

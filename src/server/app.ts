@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import type { MilvusRag } from '../pipeline/rag.js';
 import { ApiKeyRing, hashApiKey, type Role } from './api-keys.js';
 import { ApiError, errorResponse, type ErrorJson } from './http-errors.js';
-import { callerOf, describeIssues, ROWS_SCOPE, type RouteDeps, type RowsScope } from './route-kit.js';
+import { API_KEY_ENTRY, callerOf, describeIssues, ROWS_SCOPE, type RouteDeps, type RowsScope } from './route-kit.js';
 import { registerEmbeddingsRoutes } from './routes/embeddings.js';
 import { registerIngestRoutes } from './routes/ingest.js';
 import { registerMcpRoutes } from './routes/mcp.js';
@@ -51,6 +51,8 @@ export interface ServerAppOptions {
   uploadDir: string;
   /** Folders or files that POST /v1/ingest `{path}` may read. */
   ingestRoots: readonly string[];
+  /** What a relative `{path}` in an ingest request is relative to. Default: the process' working folder. */
+  cwd?: string;
   /** Host names the server answers to (DNS-rebinding guard). Default: any. */
   allowedHosts?: readonly string[];
   version?: string;
@@ -118,9 +120,8 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
       if (!ApiKeyRing.allows(entry, needed)) {
         throw new ApiError(403, 'forbidden', `the key "${entry.name}" has role ${entry.role}; this needs ${needed}`);
       }
-      if (entry.collections && !entry.collections.includes(rag.config.collection)) {
-        throw new ApiError(403, 'collection_not_allowed', `the key "${entry.name}" may not use collection "${rag.config.collection}"`);
-      }
+      // Which collection a request uses is checked where the route knows it (ragFor), not here:
+      // a key limited to another collection may still use that one.
       const wait = keys.take(entry);
       if (wait !== undefined) {
         c.header('Retry-After', String(wait));
@@ -134,6 +135,8 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
       c.set('apiKeyRole' as never, entry.role as never);
       if (entry.collections !== undefined) c.set('apiKeyCollections' as never, entry.collections as never);
       if (entry.tenant !== undefined) c.set('tenant' as never, entry.tenant as never);
+      if (entry.roots !== undefined) c.set('apiKeyRoots' as never, entry.roots as never);
+      c.set(API_KEY_ENTRY as never, entry as never);
       await next();
     };
     app.use('/v1/*', guard);
@@ -193,18 +196,22 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   // Views of other collections of the same database, for requests that name one.
   const views = new Map<string, MilvusRag>();
   const ragFor = async (c: Context, collection: string | undefined): Promise<MilvusRag> => {
-    if (collection === undefined || collection === rag.config.collection) return rag;
     const caller = callerOf(c);
-    if (caller.tenant !== undefined || (caller.collections !== undefined && !caller.collections.includes(collection))) {
-      throw new ApiError(403, 'collection_not_allowed', `the key "${caller.name ?? ''}" may not use collection "${collection}"`);
+    const name = collection ?? rag.config.collection;
+    if (caller.collections !== undefined && !caller.collections.includes(name)) {
+      throw new ApiError(403, 'collection_not_allowed', `the key "${caller.name ?? ''}" may not use collection "${name}"`);
     }
-    if (!(await rag.store.hasCollection(collection))) {
-      throw new ApiError(404, 'no_collection', `there is no collection "${collection}"; GET /v1/collections lists them`);
+    if (name === rag.config.collection) return rag;
+    if (caller.tenant !== undefined) {
+      throw new ApiError(403, 'collection_not_allowed', `the key "${caller.name ?? ''}" may not use collection "${name}"`);
     }
-    let view = views.get(collection);
+    if (!(await rag.store.hasCollection(name))) {
+      throw new ApiError(404, 'no_collection', `there is no collection "${name}"; GET /v1/collections lists them`);
+    }
+    let view = views.get(name);
     if (view === undefined) {
-      view = rag.withCollection(collection);
-      views.set(collection, view);
+      view = rag.withCollection(name);
+      views.set(name, view);
     }
     return view;
   };
@@ -215,7 +222,7 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   const jobs = ingest.jobs;
   registerOpenAIRoutes(app, deps);
   registerEmbeddingsRoutes(app, deps);
-  registerMcpRoutes(app, deps, ingest);
+  registerMcpRoutes(app, deps, ingest, options.keys);
 
   app.get('/openapi.json', (c) =>
     c.json(

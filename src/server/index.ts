@@ -8,6 +8,7 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { isWithin } from '../load/roots.js';
 import { loadApiKeys } from './api-keys.js';
 import { isLiteUri } from '../store/milvus-store.js';
 import type { MilvusRag } from '../pipeline/rag.js';
@@ -56,7 +57,21 @@ export async function startServer(
   }
   const cwd = options.cwd ?? process.cwd();
   // A bad keys file stops the start, naming the line: the server never starts open by mistake.
-  const keys = server.keysFile === undefined ? undefined : await loadApiKeys(path.resolve(cwd, server.keysFile));
+  const keys = server.keysFile === undefined ? undefined : await loadApiKeys(path.resolve(cwd, server.keysFile), { cwd });
+  const ingestRoots = (server.ingestRoots ?? [cwd]).map((root) => path.resolve(cwd, root));
+  for (const entry of keys?.entries ?? []) {
+    // A key's roots narrow the server's, never widen them.
+    const outside = entry.roots?.find((root) => !ingestRoots.some((allowed) => isWithin(root, allowed)));
+    if (outside !== undefined) {
+      throw new ConfigError(
+        'config.keys-file',
+        `keys file ${server.keysFile}: the key "${entry.name}" has root ${outside}, outside server.ingestRoots`,
+        {
+          context: { field: 'server.keysFile' },
+        },
+      );
+    }
+  }
   const shutdown = new AbortController();
   const { app, jobs } = createServerApp(rag, {
     shutdownSignal: shutdown.signal,
@@ -72,7 +87,8 @@ export async function startServer(
       server.jobsDir ?? (isLiteUri(config.uri) ? `${config.uri}.jobs` : 'milvus-rag-jobs'),
       server.jobsDir === undefined ? config.collection : '.',
     ),
-    ingestRoots: (server.ingestRoots ?? [cwd]).map((root) => path.resolve(cwd, root)),
+    ingestRoots,
+    cwd,
     // On loopback, answer only to local names: a DNS-rebinding page cannot reach the API.
     ...(loopback ? { allowedHosts: ['127.0.0.1', 'localhost', '::1', '[::1]'] } : {}),
     ...(options.version ? { version: options.version } : {}),

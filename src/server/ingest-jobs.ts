@@ -16,6 +16,10 @@ export interface IngestJobRequest {
   tenant?: string;
   /** Another collection of the server's database; default: the server's own. */
   collection?: string;
+  /** What the job may read (see `server/read-scope.ts`); absent in jobs kept by older versions. */
+  roots?: string[];
+  /** Folders inside `roots` it never reads. */
+  excluded?: string[];
 }
 
 /** An ingest job as the API shows it. */
@@ -75,6 +79,7 @@ const StoredJobFile = z.object({
       tenant: z.string().optional(),
       collection: z.string().optional(),
       roots: z.array(z.string()).optional(),
+      excluded: z.array(z.string()).optional(),
     })
     .passthrough(),
 });

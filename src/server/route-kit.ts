@@ -41,19 +41,35 @@ export const errors = {
  * Who sent the request: the name of its API key, and the tenant the key is bound to. The tenant
  * comes from the keys file only; nothing in a request body or header can set or widen it.
  */
-export function callerOf(c: Context): { name?: string; tenant?: string; role?: Role; collections?: readonly string[] } {
+export function callerOf(c: Context): Caller {
   const get = c.get as (key: string) => unknown;
   const name = get('apiKeyName') as string | undefined;
   const tenant = get('tenant') as string | undefined;
   const role = get('apiKeyRole') as Role | undefined;
   const collections = get('apiKeyCollections') as readonly string[] | undefined;
+  const roots = get('apiKeyRoots') as readonly string[] | undefined;
   return {
     ...(name === undefined ? {} : { name }),
     ...(tenant === undefined ? {} : { tenant }),
     ...(role === undefined ? {} : { role }),
     ...(collections === undefined ? {} : { collections }),
+    ...(roots === undefined ? {} : { roots }),
   };
 }
+
+/** Who sent a request, as its key says (nothing, where keys are not used). */
+export interface Caller {
+  name?: string;
+  tenant?: string;
+  role?: Role;
+  /** The collections the key may use; absent: any. */
+  collections?: readonly string[];
+  /** The folders the key's path ingests may read; absent: the server's roots (none for a tenant's key). */
+  roots?: readonly string[];
+}
+
+/** The context key of the request's {@link ApiKeyEntry} (keys file in use). */
+export const API_KEY_ENTRY = 'apiKeyEntry';
 
 /** Whose rows `/health` may count for this request: all of them, a tenant's, or (unset) none. */
 export interface RowsScope {

@@ -108,6 +108,11 @@ export const AskResponse = z
     sources: z.array(Source),
     model: z.string().optional(),
     usage: Usage.optional(),
+    historyDropped: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'earlier messages of history left out, oldest first, to fit the model (at most 20 are kept)' }),
     timings: Timings,
   })
   .openapi('AskResponse');

@@ -177,7 +177,8 @@ function revive(slot: Slot): Promise<void> {
         const down = failures >= DOWN_AFTER_FAILURES;
         slot.health = {
           state: down ? 'down' : 'degraded',
-          reason: `Milvus Lite cannot be restarted (${failures} tries): ${messageOf(error)}`,
+          reason: `Milvus Lite cannot be restarted (${failures} tries)`,
+          detail: `Milvus Lite for ${slot.dataDir} cannot be restarted (${failures} tries): ${messageOf(error)}`,
           since: failures === DOWN_AFTER_FAILURES ? new Date().toISOString() : slot.health.since,
         };
         await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_BACKOFF_MS, 250 * 2 ** (failures - 1))));

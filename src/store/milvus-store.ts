@@ -566,19 +566,21 @@ export class MilvusStore implements VectorStore {
     if (options.filter) checkFilter(options.filter, collection);
     await this.loadCollection(collection);
     const outputFields = [...(options.outputFields ?? ['text'])];
-    const response = await this.#call(operation, collection, () =>
-      this.#client.search({
-        collection_name: collection,
-        data,
-        anns_field: field,
-        // Milvus Lite wants the BM25 metric named; the SDK would send an empty one.
-        ...(field === SPARSE_FIELD ? { metric_type: 'BM25' } : {}),
-        limit: options.limit ?? 3,
-        ...(options.params ? { params: { ...options.params } } : {}),
-        output_fields: withId(outputFields),
-        ...(options.filter ? { filter: options.filter } : {}),
-        consistency_level: ConsistencyLevelEnum[options.consistency ?? 'Strong'],
-      }),
+    const response = await this.#filtered(collection, options.filter, () =>
+      this.#call(operation, collection, () =>
+        this.#client.search({
+          collection_name: collection,
+          data,
+          anns_field: field,
+          // Milvus Lite wants the BM25 metric named; the SDK would send an empty one.
+          ...(field === SPARSE_FIELD ? { metric_type: 'BM25' } : {}),
+          limit: options.limit ?? 3,
+          ...(options.params ? { params: { ...options.params } } : {}),
+          output_fields: withId(outputFields),
+          ...(options.filter ? { filter: options.filter } : {}),
+          consistency_level: ConsistencyLevelEnum[options.consistency ?? 'Strong'],
+        }),
+      ),
     );
     checkStatus(response.status, operation, { collection, ...(options.filter ? { filter: options.filter } : {}) });
     return toHitLists(response.results as unknown, data.length, outputFields);
@@ -596,21 +598,50 @@ export class MilvusStore implements VectorStore {
     const outputFields = [...(options.outputFields ?? ['text'])];
     const ranker = options.ranker ?? { type: 'rrf' };
     const filter = options.filter ? { expr: options.filter } : {};
-    const response = await this.#call('hybrid search', collection, () =>
-      this.#client.hybridSearch({
-        collection_name: collection,
-        data: [
-          { data: Array.from(query.vector), anns_field: 'vector', limit: candidates, ...filter },
-          { data: query.text, anns_field: SPARSE_FIELD, limit: candidates, metric_type: 'BM25', ...filter },
-        ],
-        rerank: ranker.type === 'rrf' ? RRFRanker(ranker.k ?? 60) : WeightedRanker([...ranker.weights]),
-        limit,
-        output_fields: withId(outputFields),
-        consistency_level: ConsistencyLevelEnum.Strong,
-      }),
+    const response = await this.#filtered(collection, options.filter, () =>
+      this.#call('hybrid search', collection, () =>
+        this.#client.hybridSearch({
+          collection_name: collection,
+          data: [
+            { data: Array.from(query.vector), anns_field: 'vector', limit: candidates, ...filter },
+            { data: query.text, anns_field: SPARSE_FIELD, limit: candidates, metric_type: 'BM25', ...filter },
+          ],
+          rerank: ranker.type === 'rrf' ? RRFRanker(ranker.k ?? 60) : WeightedRanker([...ranker.weights]),
+          limit,
+          output_fields: withId(outputFields),
+          consistency_level: ConsistencyLevelEnum.Strong,
+        }),
+      ),
     );
     checkStatus(response.status, 'hybrid search', { collection, ...(options.filter ? { filter: options.filter } : {}) });
     return toHitLists(response.results as unknown, 1, outputFields)[0] ?? [];
+  }
+
+  /**
+   * Runs a search with a filter; when it fails for a reason that does not name the filter, asks
+   * Milvus whether the filter alone is refused (a one-row query with it). Milvus Lite reports some
+   * bad filters only as a failed search (a literal past Int64 gives no results at all, and the
+   * SDK then fails on them), which would otherwise look like Milvus being down (503) rather than
+   * the caller's mistake (400).
+   */
+  async #filtered<T>(collection: string, filter: string | undefined, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (filter === undefined || !(error instanceof StoreError) || error.code !== 'store.request') throw error;
+      const refused = await this.#client
+        .query({ collection_name: collection, filter, limit: 1, output_fields: ['id'], consistency_level: ConsistencyLevelEnum.Eventually })
+        .then(
+          (response) => {
+            const status = response.status as Status | undefined;
+            const ok = status === undefined || ((status.error_code === 'Success' || status.error_code === 0) && !status.code);
+            return ok ? undefined : status.reason || `error ${String(status.error_code)}`;
+          },
+          (probeError: unknown) => (isConnectionError(probeError) ? undefined : messageOf(probeError)),
+        );
+      if (refused === undefined) throw error;
+      throw new StoreError('store.invalid-filter', invalidFilterMessage(filter, refused), { cause: error, context: { collection } });
+    }
   }
 
   /**
@@ -705,7 +736,8 @@ export class MilvusStore implements VectorStore {
         if (!isConnectionError(error) || this.#reconnect === undefined) break;
         this.#health = {
           state: 'degraded',
-          reason: `${this.capabilities.backend} at ${this.uri} is not reachable: ${messageOf(error).split('\n')[0]}`,
+          reason: `${this.capabilities.backend} is not reachable`,
+          detail: `${this.capabilities.backend} at ${this.uri} is not reachable: ${messageOf(error).split('\n')[0]}`,
           since: this.#health.state === 'ok' ? new Date().toISOString() : this.#health.since,
         };
         // Reads, and writes that are idempotent (upserts and deletes by id), get one retry on a
@@ -873,10 +905,21 @@ function checkStatus(status: Status | undefined, operation: string, context: { c
     );
   }
   // The server parsed the request up to the filter and refused it: the filter is the caller's mistake.
-  if (filter && /expression|parse|syntax|filter|field/i.test(reason)) {
-    throw new StoreError('store.invalid-filter', `invalid filter ${JSON.stringify(filter)}: ${reason}`, { context: rest });
+  if (filter && /expression|parse|syntax|filter|field|at column \d+|escape sequence|literal/i.test(reason)) {
+    throw new StoreError('store.invalid-filter', invalidFilterMessage(filter, reason), { context: rest });
   }
   throw new StoreError('store.request', `${operation}${where} failed: ${reason}`, { context: rest });
+}
+
+/**
+ * `invalid filter "<filter>": <why>`, the why on one line: Milvus' first line without its column
+ * (which counts in the expression as sent, not as the caller wrote it) nor the expression echoed
+ * below it. {@link MilvusRag.search} relies on this shape to name only the caller's part of a
+ * scoped filter.
+ */
+export function invalidFilterMessage(filter: string, reason: string): string {
+  const why = (reason.split('\n')[0] ?? '').replace(/\s*at column \d+\s*$/, '').trim() || 'Milvus refused it';
+  return `invalid filter ${JSON.stringify(filter)}: ${why}`;
 }
 
 /** Deepest nesting of parentheses and brackets a filter may have (Milvus Lite's parser recurses). */

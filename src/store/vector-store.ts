@@ -121,8 +121,10 @@ export interface StoreCapabilities {
 /** Whether the storage answers: `degraded` while a dead Milvus Lite is being restarted, `down` after restarts kept failing. */
 export interface StorageHealth {
   state: 'ok' | 'degraded' | 'down';
-  /** Why it is not ok. */
+  /** Why it is not ok, for anyone: no file paths, hosts or ports (`/health` answers without a key). */
   reason?: string;
+  /** The full story for the server's log: paths, addresses, the underlying error. */
+  detail?: string;
   /** ISO time since when it is in this state. */
   since: string;
 }

@@ -45,7 +45,16 @@ describe('self-healing storage under a running server (Milvus Lite)', () => {
   });
 
   test('20 searches with Milvus Lite killed in the middle: answers again within 10 s, /health degraded then ok', async (t) => {
-    const health = async () => (await (await fetch(`${server.url}/health`)).json()) as { status: string; storage: { reason?: string } };
+    // What /health and /health/ready say about the storage, as anyone sees it.
+    const storageSeen: string[] = [];
+    const health = async () => {
+      const body = (await (await fetch(`${server.url}/health`)).json()) as { status: string; storage: { reason?: string } };
+      storageSeen.push(JSON.stringify(body.storage));
+      return body;
+    };
+    const ready = async () => {
+      storageSeen.push(JSON.stringify(((await (await fetch(`${server.url}/health/ready`)).json()) as { storage: unknown }).storage));
+    };
     assert.equal((await health()).status, 'ok');
     const before = await litePid();
     assert.ok(before, 'Milvus Lite runs');
@@ -63,6 +72,7 @@ describe('self-healing storage under a running server (Milvus Lite)', () => {
         // kill and a /health sent before that waits for the restart to finish.
         const polls: Array<Promise<void>> = [];
         for (let poll = 0; poll < 75; poll++) {
+          if (poll % 5 === 0) polls.push(ready());
           polls.push(
             health().then((seen) => {
               states.add(seen.status);
@@ -87,6 +97,11 @@ describe('self-healing storage under a running server (Milvus Lite)', () => {
     assert.ok(after && after !== before, 'a new Milvus Lite process serves the data');
     assert.ok(states.has('degraded'), `health went degraded: ${[...states].join(', ')}`);
     for (const reason of reasons) assert.match(reason, /Milvus Lite|not reachable/);
+    // No path, host or port of the storage in what the health endpoints tell anyone (the log has them).
+    for (const seen of storageSeen) {
+      assert.ok(!seen.includes(folder) && !seen.includes('healing.db'), seen);
+      assert.ok(!/\b(?:\d{1,3}\.){3}\d{1,3}:\d+|localhost:\d+|ECONNREFUSED/.test(seen), seen);
+    }
     assert.equal((await health()).status, 'ok');
     // Every search sent 10 s after the kill or later answered, with the right section first.
     const late = outcomes.filter((outcome) => outcome.at - killedAt >= 10_000 || outcomes.indexOf(outcome) >= 15);

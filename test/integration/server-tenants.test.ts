@@ -85,7 +85,16 @@ describe('tenants sharing a collection through their keys (Milvus Lite, 5,100+ c
     await writeFile(
       keysFile,
       [
-        ...TENANTS.map((tenant) => JSON.stringify({ name: tenant, hash: hashApiKey(KEYS[tenant]), role: 'write', tenant })),
+        // Each tenant's key reads its own folders of the shared root by path (and its uploads).
+        ...TENANTS.map((tenant) =>
+          JSON.stringify({
+            name: tenant,
+            hash: hashApiKey(KEYS[tenant]),
+            role: 'write',
+            tenant,
+            roots: [path.join(folder, 'docs', tenant), path.join(folder, 'docs', `${tenant}-markers`)],
+          }),
+        ),
         JSON.stringify({ name: 'alpha-reader', hash: hashApiKey(READER), role: 'read', tenant: 'alpha' }),
         JSON.stringify({ name: 'admin', hash: hashApiKey(ADMIN), role: 'admin' }),
       ].join('\n'),
@@ -268,6 +277,41 @@ describe('tenants sharing a collection through their keys (Milvus Lite, 5,100+ c
     // Each tenant still has its copy of the same file.
     const shared = await rag.search('Shared policy', { tenant: 'beta', limit: 1 });
     assert.match(shared[0]!.text, /own space/);
+  });
+
+  test("another tenant's uploads and folders are out of reach by path: 403, then 0 results and 0 prompt lines", async () => {
+    const secret = 'BETA-UPLOADED-PLUM-9013';
+    const form = new FormData();
+    form.append('files', new Blob([`# Beta upload\n\nThe private plum code of beta is ${secret}.\n`]), 'plum.md');
+    const sent = await fetch(`${server.url}/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.beta}` }, body: form });
+    assert.equal(sent.status, 202);
+    let job = (await sent.json()) as Record<string, unknown>;
+    while (job.status === 'queued' || job.status === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      job = (await call(KEYS.beta, `/v1/jobs/${String(job.id)}`)).body;
+    }
+    assert.equal(job.status, 'done', JSON.stringify(job));
+    const uploads = path.join(folder, 'uploads');
+    for (const probe of [
+      path.join(uploads, 'tenants', 'beta'),
+      path.join(uploads, 'tenants', '*'),
+      uploads,
+      path.join(folder, 'docs', 'beta'),
+    ]) {
+      const response = await call(KEYS.alpha, '/v1/ingest', { path: probe });
+      assert.equal(response.status, 403, `${probe}: ${JSON.stringify(response.body)}`);
+    }
+    prompts.length = 0;
+    const search = await call(KEYS.alpha, '/v1/search', { query: 'the private plum code of beta', limit: 20 });
+    assert.equal(search.status, 200);
+    assert.equal((search.body.results as Array<{ text: string }>).filter((hit) => hit.text.includes(secret)).length, 0);
+    const asked = await call(KEYS.alpha, '/v1/ask', { question: 'What is the private plum code of beta?', limit: 5 });
+    assert.equal(asked.status, 200);
+    assert.equal(prompts.length, 1);
+    assert.ok(!JSON.stringify(prompts[0]!.body).includes(secret), "alpha's prompt holds beta's upload");
+    // Beta finds it: the probes above are not blind.
+    const own = await call(KEYS.beta, '/v1/search', { query: 'the private plum code of beta', limit: 3 });
+    assert.ok((own.body.results as Array<{ text: string }>).some((hit) => hit.text.includes(secret)));
   });
 
   test('a tenant on a collection not shared by tenants is refused, naming the collection', async () => {

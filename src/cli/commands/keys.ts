@@ -21,7 +21,16 @@ export function registerKeys({ program }: CliContext): void {
         .choices(['read', 'write', 'admin'])
         .makeOptionMandatory(),
     )
-    .option('--collection <name...>', 'limit the key to these collections')
+    .option('--collection <name...>', 'limit the key to these collections', (value: string, previous: string[] | undefined) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,254}$/.test(value))
+        throw new InvalidArgumentError(`${value} is not a collection name (letters, digits, _)`);
+      return [...(previous ?? []), value];
+    })
+    .option(
+      '--root <dir...>',
+      'folders its path ingests may read (inside server.ingestRoots); a tenant key without roots ingests uploads only',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option('--rate <n>', 'requests a minute', (value) => {
       const rate = Number(value);
       if (!Number.isInteger(rate) || rate <= 0) throw new InvalidArgumentError('a positive whole number');
@@ -31,21 +40,43 @@ export function registerKeys({ program }: CliContext): void {
       if (!TENANT_PATTERN.test(value)) throw new InvalidArgumentError('letters, digits, _ . -, at most 128 characters');
       return value;
     })
-    .action(async (options: { file: string; name: string; role: string; collection?: string[]; rate?: number; tenant?: string }) => {
-      const { hashApiKey } = await import('../../server/api-keys.js');
-      const key = `mrag_${randomBytes(24).toString('base64url')}`;
-      const line = {
-        name: options.name,
-        hash: hashApiKey(key),
-        role: options.role,
-        ...(options.collection ? { collections: options.collection } : {}),
-        ...(options.rate ? { ratePerMinute: options.rate } : {}),
-        ...(options.tenant ? { tenant: options.tenant } : {}),
-      };
-      await appendFile(options.file, `${JSON.stringify(line)}\n`, { mode: 0o600 });
-      await chmod(options.file, 0o600);
-      const scope = options.tenant ? `, tenant ${options.tenant}` : '';
-      process.stderr.write(`added "${options.name}" (${options.role}${scope}) to ${options.file}; the key is shown once:\n`);
-      process.stdout.write(`${key}\n`);
-    });
+    .action(
+      async (options: {
+        file: string;
+        name: string;
+        role: string;
+        collection?: string[];
+        root?: string[];
+        rate?: number;
+        tenant?: string;
+      }) => {
+        const { hashApiKey } = await import('../../server/api-keys.js');
+        const key = `mrag_${randomBytes(24).toString('base64url')}`;
+        const line = {
+          name: options.name,
+          hash: hashApiKey(key),
+          role: options.role,
+          ...(options.collection ? { collections: options.collection } : {}),
+          ...(options.rate ? { ratePerMinute: options.rate } : {}),
+          ...(options.tenant ? { tenant: options.tenant } : {}),
+          ...(options.root ? { roots: options.root } : {}),
+        };
+        await appendFile(options.file, `${JSON.stringify(line)}\n`, { mode: 0o600 });
+        await chmod(options.file, 0o600);
+        // Says what the key may use, so a limit that did not take is seen at once.
+        const may = [
+          `role ${options.role}`,
+          options.collection ? `collections ${options.collection.join(', ')} only` : 'every collection',
+          ...(options.tenant ? [`tenant ${options.tenant} only`] : []),
+          ...(options.rate ? [`${options.rate} requests a minute`] : []),
+          options.root
+            ? `path ingests from ${options.root.join(', ')}`
+            : options.tenant
+              ? 'uploads only'
+              : "path ingests from the server's roots",
+        ];
+        process.stderr.write(`added "${options.name}" (${may.join('; ')}) to ${options.file}; the key is shown once:\n`);
+        process.stdout.write(`${key}\n`);
+      },
+    );
 }

@@ -1,20 +1,23 @@
 /**
- * `POST /v1/ingest` (a path on the server, or uploads) and `GET /v1/jobs/{id}`. Every path is
- * confined to `server.ingestRoots` and the upload folder.
+ * `POST /v1/ingest` (a path on the server, or uploads) and `GET /v1/jobs/{id}`. What each job may
+ * read is its {@link ReadScope}: see `read-scope.ts`.
  * @module server/routes/ingest
  */
-import { mkdir, realpath, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { isWithin, realRoots } from '../../load/roots.js';
 import { ApiError, scrubPaths } from '../http-errors.js';
 import { type IngestJob, IngestJobs } from '../ingest-jobs.js';
 import { callerOf, describeIssues, errors, invalidJson, json, type RouteDeps, type ServerApp } from '../route-kit.js';
 import { ErrorBody, IngestRequest, IngestUpload, Job, JobParams } from '../schemas.js';
+import { type PathCaller, ReadScopes } from '../read-scope.js';
 
 /** Document types POST /v1/ingest accepts as uploads: what the loaders read. */
 const UPLOAD_EXTENSIONS = new Set(['.md', '.mdx', '.markdown', '.txt', '.html', '.htm', '.pdf']);
+
+/** The longest upload file name, in UTF-8 bytes. */
+const MAX_UPLOAD_NAME_BYTES = 200;
 
 /** A path ingest as a client asks for it (POST /v1/ingest JSON, the MCP `ingest` tool). */
 export interface PathIngestRequest {
@@ -26,38 +29,47 @@ export interface PathIngestRequest {
   collection?: string | undefined;
 }
 
+/** Who submits an ingest, as the key says. */
+export type IngestCaller = PathCaller & { collections?: readonly string[]; role?: string };
+
 /** What the ingest routes give the other route groups: the job queue, and a checked way to queue a path. */
 export interface IngestService {
   jobs: IngestJobs;
-  /** Checks the path against `server.ingestRoots`, queues the job for the caller's tenant, writes the audit line. */
-  submitPath(request: PathIngestRequest, caller: { name?: string; tenant?: string }): Promise<IngestJob>;
+  /** Checks the path against the caller's read scope, queues the job for the caller's tenant, writes the audit line. */
+  submitPath(request: PathIngestRequest, caller: IngestCaller): Promise<IngestJob>;
+  /** Whether a caller may see (and cancel) a job: its tenant's, its collections', and untenanted jobs only for untenanted keys. */
+  maySee(job: IngestJob, caller: IngestCaller): boolean;
 }
 
 /** Adds the ingest routes; returns the job queue they feed. */
 export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: RouteDeps): IngestService {
   const uploadDir = path.resolve(options.uploadDir);
-  // Every file an ingest reads must lie in a root (links resolved): the roots, and the uploads.
-  const readableRoots = [...options.ingestRoots, uploadDir];
+  const scopes = new ReadScopes({ ingestRoots: options.ingestRoots, uploadDir, jobsDir: options.jobsDir, cwd: options.cwd });
   const audit = (entry: Record<string, unknown>) =>
     (options.audit ?? ((line: string) => process.stderr.write(`${line}\n`)))(
       JSON.stringify({ audit: true, time: new Date().toISOString(), ...entry }),
     );
   const jobs = new IngestJobs(
-    (request, onProgress, cancelled) =>
+    (request, onProgress, cancelled) => {
+      // Every file the job reads lies in its scope (links resolved), fixed when it was submitted.
+      const scope =
+        request.roots === undefined ? scopes.forStoredJob(request.source) : { roots: request.roots, excluded: request.excluded ?? [] };
       // The collection was checked when the job was submitted (the caller's key may use it).
-      (request.collection === undefined ? rag : rag.withCollection(request.collection)).ingest(request.source, {
+      return (request.collection === undefined ? rag : rag.withCollection(request.collection)).ingest(request.source, {
         ...(request.include ? { include: request.include } : {}),
         ...(request.prune ? { prune: true } : {}),
         // A prune that would delete most of the collection (a mistyped path) needs confirm: true.
         ...(request.prune && !request.confirm ? { maxPruneFraction: 0.5 } : {}),
         ...(request.tenant === undefined ? {} : { tenant: request.tenant }),
-        roots: readableRoots,
+        roots: scope.roots,
+        excluded: scope.excluded,
         onProgress,
         // A shutdown or a cancel stops the job between batches; the sync path resumes it on the next run.
         signal: options.shutdownSignal ? AbortSignal.any([options.shutdownSignal, cancelled]) : cancelled,
-      }),
+      });
+    },
     {
-      showPath: (text) => relativePaths(text, readableRoots),
+      showPath: (text) => relativePaths(text, scopes.displayRoots),
       ...(options.jobsDir === undefined ? {} : { dir: options.jobsDir }),
       interrupted: () => options.shutdownSignal?.aborted ?? false,
       onFinish: (job) =>
@@ -84,9 +96,12 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
       collection: job.collection ?? rag.config.collection,
       ...(tenant === undefined ? {} : { tenant }),
     });
-  /** The collection a request names, when not the server's own; 403 or 404 as for searches. */
+  /** The collection a request names, when not the server's own; 403 or 404 as for searches (the server's own is checked too). */
   const otherCollection = async (c: Context, value: unknown): Promise<string | undefined> => {
-    if (value === undefined || value === '' || value === rag.config.collection) return undefined;
+    if (value === undefined || value === '' || value === rag.config.collection) {
+      await ragFor(c, undefined);
+      return undefined;
+    }
     const name = IngestRequest.shape.collection.safeParse(value);
     if (!name.success || name.data === undefined) {
       throw new ApiError(400, 'invalid_request', `collection: ${name.error?.issues[0]?.message ?? 'a collection name'}`);
@@ -94,9 +109,9 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
     await ragFor(c, name.data);
     return name.data;
   };
-  const submitPath = async (request: PathIngestRequest, caller: { name?: string; tenant?: string }): Promise<IngestJob> => {
-    const source = await allowedIngestPath(request.path, options.ingestRoots);
-    if (request.include !== undefined && hasParentSegment(request.include)) throw outsideRoots('include', request.include);
+  const submitPath = async (request: PathIngestRequest, caller: IngestCaller): Promise<IngestJob> => {
+    const scope = scopes.forPath(caller);
+    const source = await scopes.checkPath(request.path, request.include, scope);
     const job = jobs.submit(
       {
         source,
@@ -105,12 +120,20 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
         ...(request.confirm ? { confirm: true } : {}),
         ...(caller.tenant === undefined ? {} : { tenant: caller.tenant }),
         ...(request.collection === undefined ? {} : { collection: request.collection }),
+        roots: scope.roots,
+        excluded: scope.excluded,
       },
       request.path,
       caller.name,
     );
     submitted(job, caller.name, caller.tenant);
     return job;
+  };
+  const maySee = (job: IngestJob, caller: IngestCaller): boolean => {
+    if (caller.tenant !== undefined) return job.tenant === caller.tenant;
+    if (caller.collections !== undefined && !caller.collections.includes(job.collection ?? rag.config.collection)) return false;
+    // A tenant's job (its file names, its failures) is for that tenant's keys and admins only.
+    return job.tenant === undefined || caller.role === undefined || caller.role === 'admin';
   };
 
   app.openapi(
@@ -131,27 +154,25 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
     async (c) => {
       const type = c.req.header('content-type') ?? '';
       const { name: by, tenant } = callerOf(c);
-      const scope = tenant === undefined ? {} : { tenant };
+      const tenantScope = tenant === undefined ? {} : { tenant };
       let job;
       if (type.startsWith('multipart/form-data')) {
         const form = await c.req.parseBody({ all: true });
         const collection = await otherCollection(c, form['collection']);
         // Each tenant's uploads, and each other collection's, have a folder of their own: the job
         // syncs that folder only. (The shared uploads are the files at the top of the upload folder.)
-        const folder =
-          tenant !== undefined
-            ? path.join(uploadDir, 'tenants', tenant)
-            : collection !== undefined
-              ? path.join(uploadDir, 'collections', collection)
-              : uploadDir;
+        const folder = scopes.uploadFolder({ tenant, collection });
         const names = await saveUploads(form, folder);
+        const scope = scopes.forUpload(folder);
         job = jobs.submit(
           {
             source: folder,
-            ...(tenant === undefined && collection === undefined ? { include: '*' } : scope),
+            ...(tenant === undefined && collection === undefined ? { include: '*' } : tenantScope),
             ...(collection === undefined ? {} : { collection }),
+            roots: scope.roots,
+            excluded: scope.excluded,
           },
-          `upload: ${names.join(', ')}`,
+          `upload: ${names.length <= 10 ? names.join(', ') : `${names.slice(0, 10).join(', ')} and ${names.length - 10} more`}`,
           by,
         );
       } else {
@@ -176,8 +197,9 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
       responses: { 200: json(Job, 'the job'), 404: json(ErrorBody, 'no such job'), 401: errors[401] },
     }),
     (c) => {
-      // Another tenant's job is not found, as if it did not exist.
-      const job = jobs.get(c.req.valid('param').id, callerOf(c).tenant);
+      // A job the key may not see is not found, as if it did not exist.
+      const found = jobs.get(c.req.valid('param').id);
+      const job = found && maySee(found, callerOf(c)) ? found : undefined;
       if (!job) return c.json({ error: { code: 'not_found', message: `no job ${c.req.valid('param').id}` } }, 404);
       return c.json(job, 200);
     },
@@ -191,12 +213,13 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
       responses: { 200: json(Job, 'the job, cancelled (or as it finished)'), 404: json(ErrorBody, 'no such job'), 401: errors[401] },
     }),
     (c) => {
-      const job = jobs.cancel(c.req.valid('param').id, callerOf(c).tenant);
+      const found = jobs.get(c.req.valid('param').id);
+      const job = found && maySee(found, callerOf(c)) ? jobs.cancel(found.id) : undefined;
       if (!job) return c.json({ error: { code: 'not_found', message: `no job ${c.req.valid('param').id}` } }, 404);
       return c.json(job, 200);
     },
   );
-  return { jobs, submitPath };
+  return { jobs, submitPath, maySee };
 }
 
 /**
@@ -216,6 +239,14 @@ async function saveUploads(form: Record<string, unknown>, uploadDir: string): Pr
     if (!name || name !== path.basename(name) || name.includes('\\') || name.startsWith('.') || /[\u0000-\u001f]/.test(name)) {
       throw new ApiError(400, 'invalid_file_name', `files: the name ${JSON.stringify(name)} is not a plain file name`);
     }
+    // File systems take names of up to 255 bytes, and the upload is first written under a longer temporary name.
+    if (Buffer.byteLength(name) > MAX_UPLOAD_NAME_BYTES) {
+      throw new ApiError(
+        400,
+        'invalid_file_name',
+        `files: the name ${JSON.stringify(name.slice(0, 40))}... is ${Buffer.byteLength(name)} bytes long; at most ${MAX_UPLOAD_NAME_BYTES}`,
+      );
+    }
     if (!UPLOAD_EXTENSIONS.has(path.extname(name).toLowerCase())) {
       throw new ApiError(400, 'unsupported_file_type', `files: ${name} is not one of ${[...UPLOAD_EXTENSIONS].join(' ')}`);
     }
@@ -232,40 +263,6 @@ async function saveUploads(form: Record<string, unknown>, uploadDir: string): Pr
     await rename(temporary, target);
   }
   return files.map((file) => file.name);
-}
-
-/**
- * A server path inside one of the allowed roots, or a 400/403. Outside a root is refused with the
- * same 403 whether the path exists or not (a client must not learn which paths exist), and so is
- * any `..` segment: in a glob it would apply after the wildcard, beyond what can be checked here.
- * What a folder or glob then finds is checked file by file by the loader (`roots`).
- */
-async function allowedIngestPath(requested: string, roots: readonly string[]): Promise<string> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(requested)) {
-    throw new ApiError(400, 'invalid_request', 'path: URLs are not ingested by the server; give a path on the server, or upload files');
-  }
-  if (hasParentSegment(requested)) throw outsideRoots('path', requested);
-  // A glob is checked by its static part.
-  const staticPart = path.resolve(requested.split(/[*?[{]/)[0]! || '.');
-  const real = await realRoots(roots);
-  const lexicalRoots = [...roots.map((root) => path.resolve(root)), ...real];
-  if (!lexicalRoots.some((root) => isWithin(staticPart, root))) throw outsideRoots('path', requested);
-  let resolved: string;
-  try {
-    resolved = await realpath(staticPart);
-  } catch {
-    throw new ApiError(400, 'invalid_request', `path: ${requested} does not exist on the server`);
-  }
-  if (!real.some((root) => isWithin(resolved, root))) throw outsideRoots('path', requested);
-  return path.resolve(requested);
-}
-
-function hasParentSegment(value: string): boolean {
-  return value.split(/[\\/]/).includes('..');
-}
-
-function outsideRoots(field: string, value: string): ApiError {
-  return new ApiError(403, 'path_not_allowed', `${field}: ${value} is outside the folders this server may read (server.ingestRoots)`);
 }
 
 /** Absolute paths under the roots shown relative to them: job outcomes never show server paths. */

@@ -18,7 +18,7 @@ import { ChatCompletion, ChatCompletionRequest, ModelList } from '../schemas.js'
 /** The name OpenAI clients use for the RAG in `model`. */
 export const RAG_MODEL_ID = 'milvus-rag';
 
-export function registerOpenAIRoutes(app: ServerApp, { rag, options, logError }: RouteDeps): void {
+export function registerOpenAIRoutes(app: ServerApp, { rag, options, logError, ragFor }: RouteDeps): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -46,6 +46,18 @@ export function registerOpenAIRoutes(app: ServerApp, { rag, options, logError }:
     }),
     async (c) => {
       const body = c.req.valid('json');
+      // Other routes take these; here they would be silently ignored, so they are refused instead.
+      for (const field of ['tenant', 'collection', 'filter'] as const) {
+        if (field in body) {
+          throw new ApiError(
+            400,
+            'invalid_request',
+            `${field}: /v1/chat/completions does not take it (it answers from the server's collection, within the key's tenant); POST /v1/ask takes collection and filter`,
+          );
+        }
+      }
+      // The server's collection: a key limited to other collections may not use it.
+      await ragFor(c, undefined);
       const messages = body.messages
         .map((message) => ({ role: message.role, content: textOf(message.content) }))
         .filter((message) => message.content.trim() !== '');
@@ -100,6 +112,7 @@ export function registerOpenAIRoutes(app: ServerApp, { rag, options, logError }:
               : {}),
             sources,
             citations: event.citations,
+            ...(event.historyDropped ? { history_dropped: event.historyDropped } : {}),
           },
           200,
         );
@@ -152,7 +165,13 @@ function streamChatCompletion(
           await stream.writeSSE({ data: chunk({ content: event.text }, null) });
         } else {
           if (event.answer === undefined) await stream.writeSSE({ data: chunk({ content: noAnswer(sources) }, null) });
-          await stream.writeSSE({ data: chunk({}, 'stop', { sources, citations: event.citations }) });
+          await stream.writeSSE({
+            data: chunk({}, 'stop', {
+              sources,
+              citations: event.citations,
+              ...(event.historyDropped ? { history_dropped: event.historyDropped } : {}),
+            }),
+          });
           if (meta.includeUsage && event.usage) {
             const usage = {
               prompt_tokens: event.usage.promptTokens,

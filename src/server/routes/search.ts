@@ -88,6 +88,7 @@ export function registerSearchRoutes(app: ServerApp, { options, logError, ragFor
           sources: sourcesToJson(result.sources),
           ...(rag.chat ? { model: rag.chat.model } : {}),
           ...(result.usage ? { usage: result.usage } : {}),
+          ...(result.historyDropped ? { historyDropped: result.historyDropped } : {}),
           timings: result.timings,
         },
         200,

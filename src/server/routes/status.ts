@@ -8,6 +8,7 @@ import { notShared, PROPERTY, TENANT_FIELD } from '../../pipeline/ingest.js';
 import { tenantFilter } from '../../retrieve/filters.js';
 import { callerOf, errors, json, ROWS_SCOPE, type RouteDeps, type RowsScope, type ServerApp } from '../route-kit.js';
 import { withTimeout } from '../../internal/with-timeout.js';
+import { scrubPaths } from '../http-errors.js';
 import type { StorageHealth, VectorStore } from '../../store/vector-store.js';
 import { Collections, Health, Readiness } from '../schemas.js';
 
@@ -18,7 +19,24 @@ function storageHealth(store: VectorStore): StorageHealth {
   return store.health?.() ?? { state: 'ok', since: new Date(0).toISOString() };
 }
 
-export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps): void {
+/** The storage's health as anyone may see it: state, a reason without paths, hosts or ports, since when. */
+function publicHealth({ state, reason, since }: StorageHealth): StorageHealth {
+  return { state, ...(reason === undefined ? {} : { reason: scrubPaths(reason).replace(/\b[\w.-]+:\d{2,5}\b/g, '<address>') }), since };
+}
+
+export function registerStatusRoutes(app: ServerApp, { rag, options, logError }: RouteDeps): void {
+  // The health endpoints answer without a key, so they say why in general terms; the log says
+  // where (once per change of state).
+  let logged = '';
+  const seen = (): StorageHealth => {
+    const health = storageHealth(rag.store);
+    const key = `${health.state} ${health.since}`;
+    if (health.state !== 'ok' && key !== logged) {
+      logged = key;
+      logError(new Error(`storage ${health.state}: ${health.detail ?? health.reason ?? 'no reason given'}`));
+    }
+    return publicHealth(health);
+  };
   app.openapi(
     createRoute({
       method: 'get',
@@ -29,19 +47,19 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
     async (c) => {
       // A quick probe: while Milvus is down /health still answers, saying so. While the storage is
       // already known to be degraded it is not probed, so /health answers at once during a restart.
-      const seen = storageHealth(rag.store);
+      const before = seen();
       const scope = (c.get as (key: string) => unknown)(ROWS_SCOPE) as RowsScope | undefined;
       const collection = rag.config.collection;
       const filter = scope?.tenant === undefined ? undefined : tenantFilter(scope.tenant);
       const rows =
-        seen.state === 'ok' && scope !== undefined
+        before.state === 'ok' && scope !== undefined
           ? await withTimeout(
               (async () => ((await rag.store.hasCollection(collection)) ? await rag.store.count(collection, filter) : null))(),
               PROBE_MS,
               'no answer',
             ).catch(() => null)
           : null;
-      const storage = seen.state === 'ok' ? storageHealth(rag.store) : seen;
+      const storage = before.state === 'ok' ? seen() : before;
       return c.json(
         {
           status: storage.state,
@@ -57,7 +75,7 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
             backend: rag.store.capabilities.backend,
             version: rag.store.capabilities.serverVersion,
           },
-          auth: Boolean(options.apiKey),
+          auth: Boolean(options.apiKey) || options.keys !== undefined,
         },
         200,
       );
@@ -72,7 +90,7 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
       responses: { 200: json(Readiness, 'alive') },
     }),
     (c) => {
-      const storage = storageHealth(rag.store);
+      const storage = seen();
       return c.json({ status: storage.state, storage }, 200);
     },
   );
@@ -89,7 +107,7 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
         () => true,
         () => false,
       );
-      const storage = storageHealth(rag.store);
+      const storage = seen();
       const status: StorageHealth['state'] = answered ? storage.state : storage.state === 'ok' ? 'degraded' : storage.state;
       if (status === 'ok') return c.json({ status, storage }, 200);
       return c.json({ status, storage }, 503);
@@ -105,8 +123,10 @@ export function registerStatusRoutes(app: ServerApp, { rag, options }: RouteDeps
     }),
     async (c) => {
       // A key bound to a tenant sees the server's collection only, and counts its own rows.
-      const { tenant } = callerOf(c);
-      const names = tenant === undefined ? await rag.store.listCollections() : [rag.config.collection];
+      const { tenant, collections: allowed } = callerOf(c);
+      const names = (tenant === undefined ? await rag.store.listCollections() : [rag.config.collection]).filter(
+        (name) => allowed === undefined || allowed.includes(name),
+      );
       const collections = await Promise.all(
         names.map(async (name) => {
           const info = await rag.store.describeCollection(name);

@@ -1,0 +1,331 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { MilvusRag } from '../../src/pipeline/rag.js';
+import { hashApiKey } from '../../src/server/api-keys.js';
+import { type RunningServer, startServer } from '../../src/server/index.js';
+import { runCli } from '../helpers/cli.js';
+import { completion, type RecordedRequest, startFakeOpenAI } from '../helpers/fake-openai.js';
+import { FAQ_DIR, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
+
+// The probes of a hostile-client review (issue 26), each a regression test against a real server
+// over Milvus Lite with the defaults that made the holes: the upload folder inside the ingest
+// root (the working folder), keys bound to tenants, a stub LLM that records every prompt.
+const folder = await tempDir();
+const KEYS = {
+  alpha: 'alpha-key-0123456789',
+  beta: 'beta-key-0123456789',
+  admin: 'admin-key-0123456789',
+  reader: 'reader-key-0123456789',
+  otherOnly: 'other-only-key-0123456789',
+  slow: 'slow-key-0123456789',
+};
+const SECRET = 'BETA-PRIVATE-QUINCE-4471';
+
+type Json = Record<string, unknown>;
+
+describe('closed to every tenant but its own (hostile-client probes, Milvus Lite)', () => {
+  const prompts: RecordedRequest[] = [];
+  let rag: MilvusRag;
+  let server: RunningServer;
+  let fake: Awaited<ReturnType<typeof startFakeOpenAI>>;
+
+  const call = async (key: string | undefined, route: string, body?: unknown, method?: string) => {
+    const response = await fetch(`${server.url}${route}`, {
+      method: method ?? (body === undefined ? 'GET' : 'POST'),
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as Json, text };
+  };
+  const waitJob = async (key: string, id: string): Promise<Json> => {
+    for (;;) {
+      const job = (await call(key, `/v1/jobs/${id}`)).body;
+      if (job.status !== 'queued' && job.status !== 'running') return job;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  const upload = async (key: string, name: string, text: string) => {
+    const form = new FormData();
+    form.append('files', new Blob([text], { type: 'text/markdown' }), name);
+    const response = await fetch(`${server.url}/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form });
+    return { status: response.status, body: (await response.json()) as Json };
+  };
+  /** Everything alpha can find about the secret: search hits and what reached the LLM. */
+  const alphaSees = async (): Promise<{ hits: number; promptLines: number }> => {
+    const before = prompts.length;
+    const search = await call(KEYS.alpha, '/v1/search', { query: 'the codeword of beta', limit: 50, mode: 'sparse' });
+    assert.equal(search.status, 200, search.text);
+    const hits = (search.body.results as Array<{ text: string }>).filter((hit) => hit.text.includes(SECRET)).length;
+    const asked = await call(KEYS.alpha, '/v1/ask', { question: 'What is the codeword of beta?', mode: 'sparse' });
+    assert.equal(asked.status, 200, asked.text);
+    const promptLines = prompts
+      .slice(before)
+      .flatMap((request) => JSON.stringify(request.body).split('\\n'))
+      .filter((line) => line.includes(SECRET)).length;
+    return { hits, promptLines };
+  };
+
+  before(async () => {
+    fake = await startFakeOpenAI((request, response) => {
+      prompts.push(request);
+      completion(response, 'From the context [1].');
+    });
+    await mkdir(path.join(folder, 'docs', 'alpha'), { recursive: true });
+    await mkdir(path.join(folder, 'docs', 'beta'), { recursive: true });
+    await writeFile(path.join(folder, 'docs', 'alpha', 'notes.md'), '# Alpha notes\n\nAlpha keeps pears.\n');
+    await writeFile(path.join(folder, 'docs', 'beta', 'plans.md'), `# Beta plans\n\nBeta's shelf code is ${SECRET}-SHELF.\n`);
+    await writeFile(
+      path.join(folder, 'keys.jsonl'),
+      [
+        JSON.stringify({ name: 'alpha', hash: hashApiKey(KEYS.alpha), role: 'write', tenant: 'alpha', roots: ['docs/alpha'] }),
+        JSON.stringify({ name: 'beta', hash: hashApiKey(KEYS.beta), role: 'write', tenant: 'beta' }),
+        JSON.stringify({ name: 'admin', hash: hashApiKey(KEYS.admin), role: 'admin' }),
+        JSON.stringify({ name: 'reader', hash: hashApiKey(KEYS.reader), role: 'read' }),
+        JSON.stringify({ name: 'other-only', hash: hashApiKey(KEYS.otherOnly), role: 'write', collections: ['other_docs'] }),
+        JSON.stringify({ name: 'slow', hash: hashApiKey(KEYS.slow), role: 'read', ratePerMinute: 5 }),
+      ].join('\n'),
+    );
+    // The defaults: no ingestRoots (the working folder), the upload folder inside it.
+    const config = await loadConfig({
+      cwd: folder,
+      env: { OPENAI_BASE_URL: fake.baseURL, MILVUS_RAG_LLM_MODEL: 'fake-model' },
+      flags: {
+        uri: path.join(folder, 'security.db'),
+        embedding: { modelPath: TEST_MODEL_PATH },
+        llm: { contextWindow: 4096 },
+        server: { port: 0, keysFile: 'keys.jsonl' },
+      },
+    });
+    rag = await MilvusRag.open(config);
+    await rag.ingest(FAQ_DIR, { tenant: 'alpha', drop: true, include: 'product_faq.md' });
+    await rag.withCollection('other_docs').ingest(FAQ_DIR, { include: 'operational_faq.md' });
+    server = await startServer(rag, config, { cwd: folder, audit: () => undefined });
+    // Beta's private upload, the way the page sends it.
+    const sent = await upload(KEYS.beta, 'secret.md', `# Beta secret\n\nThe codeword of beta is ${SECRET}.\n`);
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    assert.equal((await waitJob(KEYS.beta, String(sent.body.id))).status, 'done');
+  });
+  after(async () => {
+    await server?.close();
+    await rag?.close();
+    await fake?.close();
+  });
+
+  test('1. no key reaches the upload folder by path: tenants, admins, globs, links, MCP; alpha sees 0 of beta', async () => {
+    await symlink(path.join(folder, 'milvus-rag-uploads'), path.join(folder, 'docs', 'alpha', 'uploads-link'));
+    const probes: Array<[string, Json]> = [
+      [KEYS.alpha, { path: 'milvus-rag-uploads/tenants/beta' }],
+      [KEYS.alpha, { path: 'milvus-rag-uploads/tenants/*' }],
+      [KEYS.alpha, { path: 'milvus-rag-uploads' }],
+      [KEYS.alpha, { path: path.join(folder, 'milvus-rag-uploads', 'tenants', 'beta', 'secret.md') }],
+      [KEYS.alpha, { path: 'docs/beta' }], // another tenant's folder in the server's root: not in alpha's roots
+      [KEYS.alpha, { path: '.' }],
+      [KEYS.beta, { path: 'docs/beta' }], // a tenant key without roots ingests uploads only
+      [KEYS.admin, { path: 'milvus-rag-uploads' }],
+      [KEYS.admin, { path: 'milvus-rag-uploads/tenants/beta/secret.md' }],
+    ];
+    for (const [key, body] of probes) {
+      const response = await call(key, '/v1/ingest', body);
+      assert.equal(response.status, 403, `${JSON.stringify(body)}: ${response.text}`);
+      assert.equal(response.body.error && (response.body.error as Json).code, 'path_not_allowed');
+    }
+    // What a walk or glob of alpha's own root finds through a link into the uploads is not read.
+    const linked = await call(KEYS.alpha, '/v1/ingest', { path: 'docs/alpha' });
+    assert.equal(linked.status, 202, linked.text);
+    const job = await waitJob(KEYS.alpha, String(linked.body.id));
+    assert.equal((job.result as Json).added, 1, JSON.stringify(job));
+    assert.equal((job.result as Json).failedCount, 0, JSON.stringify(job));
+    // An admin's walk of the whole root leaves the upload folder out silently (no names listed).
+    const whole = await call(KEYS.admin, '/v1/ingest', { path: 'docs', include: '**/*.md', collection: 'other_docs' });
+    assert.equal(whole.status, 202, whole.text);
+    const wholeJob = await waitJob(KEYS.admin, String(whole.body.id));
+    assert.ok(!JSON.stringify(wholeJob).includes('secret.md'), JSON.stringify(wholeJob));
+
+    // The same through MCP's ingest tool.
+    const client = new Client({ name: 'probe', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${KEYS.alpha}` } },
+      }),
+    );
+    try {
+      for (const probe of ['milvus-rag-uploads/tenants/beta', 'milvus-rag-uploads', 'docs/beta']) {
+        const result = await client.callTool({ name: 'ingest', arguments: { path: probe } });
+        assert.equal(result.isError, true, `${probe}: ${JSON.stringify(result)}`);
+        assert.match(JSON.stringify(result.content), /outside the folders this server may read/);
+      }
+    } finally {
+      await client.close();
+    }
+    const seen = await alphaSees();
+    assert.deepEqual(seen, { hits: 0, promptLines: 0 });
+    // Beta does find its own upload: the probe above is not blind.
+    const own = await call(KEYS.beta, '/v1/search', { query: 'the codeword of beta', mode: 'sparse' });
+    assert.ok((own.body.results as Array<{ text: string }>).some((hit) => hit.text.includes(SECRET)));
+  });
+
+  test('2. keys create --collection limits the key (also --collection=X and two names), and says so', async () => {
+    const file = path.join(folder, 'created.jsonl');
+    const cases: Array<[string[], string[]]> = [
+      [['--collection', 'docs_a'], ['docs_a']],
+      [['--collection=docs_b'], ['docs_b']],
+      [
+        ['--collection', 'docs_a', 'docs_b'],
+        ['docs_a', 'docs_b'],
+      ],
+    ];
+    for (const [index, [args, expected]] of cases.entries()) {
+      const result = await runCli(['keys', 'create', '--file', file, '--name', `k${index}`, '--role', 'read', ...args]);
+      assert.equal(result.code, 0, result.stderr);
+      const line = JSON.parse((await readFile(file, 'utf8')).trim().split('\n')[index]!) as Json;
+      assert.deepEqual(line.collections, expected, args.join(' '));
+      assert.match(result.stderr, new RegExp(`collections ${expected.join(', ')} only`));
+    }
+    const open = await runCli(['keys', 'create', '--file', file, '--name', 'open', '--role', 'read']);
+    assert.match(open.stderr, /every collection/);
+  });
+
+  test('3. a key limited to another collection uses that one, and only that one', async () => {
+    const other = await call(KEYS.otherOnly, '/v1/search', { query: 'how to monitor', collection: 'other_docs' });
+    assert.equal(other.status, 200, other.text);
+    assert.ok((other.body.results as unknown[]).length > 0);
+    const own = await call(KEYS.otherOnly, '/v1/search', { query: 'how to monitor' });
+    assert.equal(own.status, 403);
+    assert.match(String((own.body.error as Json).message), /may not use collection "my_rag_collection"/);
+    assert.equal((await call(KEYS.otherOnly, '/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }] })).status, 403);
+  });
+
+  test('4. a JSON-RPC batch on /mcp counts each call against the rate: over it, none runs', async () => {
+    const before = prompts.length;
+    const batch = Array.from({ length: 20 }, (_, index) => ({
+      jsonrpc: '2.0',
+      id: index + 1,
+      method: 'tools/call',
+      params: { name: 'ask', arguments: { question: 'How is data stored?' } },
+    }));
+    const response = await fetch(`${server.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${KEYS.slow}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify(batch),
+    });
+    assert.equal(response.status, 429, await response.text());
+    assert.ok(Number(response.headers.get('retry-after')) > 0);
+    assert.equal(prompts.length - before, 0, 'no call of the batch reached the LLM');
+  });
+
+  test('5. an absolute or parent include is refused like an outside path, the same whether it exists or not', async () => {
+    const existing = await call(KEYS.admin, '/v1/ingest', { path: 'docs', include: `${path.join(folder, 'docs', 'beta')}/**/*.md` });
+    const missing = await call(KEYS.admin, '/v1/ingest', { path: 'docs', include: '/no/such/folder/**/*.md' });
+    assert.equal(existing.status, 403, existing.text);
+    assert.equal(missing.status, 403);
+    const shape = (text: string) => text.replace(/include: \S+/, 'include: X');
+    assert.equal(shape(existing.text), shape(missing.text));
+    assert.equal((await call(KEYS.admin, '/v1/ingest', { path: 'docs', include: '../../etc/*.conf' })).status, 403);
+    const client = new Client({ name: 'probe', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${KEYS.admin}` } },
+      }),
+    );
+    try {
+      const result = await client.callTool({ name: 'ingest', arguments: { path: 'docs', include: '/etc/**/*.conf' } });
+      assert.equal(result.isError, true);
+      assert.match(JSON.stringify(result.content), /include: .* is outside the folders/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('6. a file of 5,000 bad records: the job lists the first 100 failures and counts them all', async () => {
+    await writeFile(path.join(folder, 'docs', 'bad.jsonl'), Array.from({ length: 5_000 }, (_, index) => `not json ${index}`).join('\n'));
+    const submitted = await call(KEYS.admin, '/v1/ingest', { path: 'docs/bad.jsonl', collection: 'other_docs' });
+    assert.equal(submitted.status, 202, submitted.text);
+    const job = await waitJob(KEYS.admin, String(submitted.body.id));
+    const result = job.result as { failed: unknown[]; failedCount: number };
+    assert.equal(job.status, 'failed');
+    assert.equal(result.failed.length, 100);
+    assert.equal(result.failedCount, 5_000);
+    const record = (await call(KEYS.admin, `/v1/jobs/${String(job.id)}`)).text;
+    assert.ok(record.length < 30_000, `the job record is ${record.length} bytes`);
+  });
+
+  test('9. filters Milvus refuses are 400 invalid_filter naming only the caller’s filter, never the tenant scope', async () => {
+    for (const filter of ['source === 1', 'source == "\\x22"', 'position > 99999999999999999999999', 'source like 5']) {
+      for (const route of ['/v1/search', '/v1/ask']) {
+        const body = route === '/v1/search' ? { query: 'x', filter } : { question: 'x', filter };
+        const response = await call(KEYS.alpha, route, body);
+        assert.equal(response.status, 400, `${route} ${filter}: ${response.text}`);
+        const error = response.body.error as Json;
+        assert.equal(error.code, 'invalid_filter');
+        assert.ok(!/tenant|alpha/.test(String(error.message)), String(error.message));
+        assert.ok(String(error.message).includes(JSON.stringify(filter)), String(error.message));
+      }
+    }
+  });
+
+  test('10. an upload named with 300 characters is a 400 saying why', async () => {
+    const response = await upload(KEYS.beta, `${'n'.repeat(297)}.md`, '# Long\n\nname.\n');
+    assert.equal(response.status, 400, JSON.stringify(response.body));
+    assert.match(String((response.body.error as Json).message), /300 bytes long; at most 200/);
+  });
+
+  test('11. history is fitted to the model: 40 turns of 20k characters reach the LLM trimmed, and the response says so', async () => {
+    const long = 'word '.repeat(3_900);
+    const history = Array.from({ length: 40 }, (_, index) => ({
+      role: index % 2 === 0 ? 'user' : 'assistant',
+      content: `${index} ${long}`,
+    }));
+    const before = prompts.length;
+    const asked = await call(KEYS.reader, '/v1/ask', { question: 'How is data stored in milvus?', history });
+    assert.equal(asked.status, 200, asked.text);
+    assert.ok(Number(asked.body.historyDropped) >= 20, `historyDropped ${String(asked.body.historyDropped)}`);
+    const sent = prompts.slice(before);
+    assert.equal(sent.length, 2, 'the rewrite and the answer');
+    // contextWindow 4096 tokens, about 4 characters a token: no call may carry much more.
+    for (const request of sent)
+      assert.ok(JSON.stringify(request.body).length < 4096 * 5, `${JSON.stringify(request.body).length} characters`);
+
+    const messages = Array.from({ length: 601 }, (_, index) => ({
+      role: index % 2 === 0 ? 'user' : 'assistant',
+      content: `turn ${index}`,
+    }));
+    const chatBefore = prompts.length;
+    const chat = await call(KEYS.reader, '/v1/chat/completions', { model: 'milvus-rag', messages });
+    assert.equal(chat.status, 200, chat.text);
+    assert.ok(Number(chat.body.history_dropped) >= 580, chat.text.slice(0, 300));
+    for (const request of prompts.slice(chatBefore)) {
+      const forwarded = (request.body as { messages: unknown[] }).messages.length;
+      assert.ok(forwarded <= 22, `${forwarded} messages forwarded`);
+    }
+  });
+
+  test('12. /health says auth with keys; a read key without a tenant cannot read a tenant’s job; chat refuses tenant, collection, filter', async () => {
+    assert.equal((await call(undefined, '/health')).body.auth, true);
+    const sent = await upload(KEYS.beta, 'more.md', '# More\n\nBeta text.\n');
+    const id = String(sent.body.id);
+    await waitJob(KEYS.beta, id);
+    assert.equal((await call(KEYS.reader, `/v1/jobs/${id}`)).status, 404);
+    assert.equal((await call(KEYS.alpha, `/v1/jobs/${id}`)).status, 404);
+    assert.equal((await call(KEYS.reader, `/v1/jobs/${id}`, undefined, 'DELETE')).status, 403, 'cancelling needs write');
+    assert.equal((await call(KEYS.admin, `/v1/jobs/${id}`)).status, 200);
+    for (const field of ['tenant', 'collection', 'filter']) {
+      const response = await call(KEYS.reader, '/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], [field]: 'beta' });
+      assert.equal(response.status, 400, `${field}: ${response.text}`);
+      assert.match(String((response.body.error as Json).message), new RegExp(`^${field}: `));
+    }
+  });
+});
