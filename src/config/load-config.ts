@@ -44,6 +44,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Layer {
       cacheDir: value('MILVUS_RAG_MODEL_CACHE'),
       hubUrl: value('HF_ENDPOINT'),
       hubToken: value('HF_TOKEN'),
+      workers: value('MILVUS_RAG_EMBEDDING_WORKERS') === undefined ? undefined : Number(value('MILVUS_RAG_EMBEDDING_WORKERS')),
     }),
     llm: prune({
       provider: value('MILVUS_RAG_LLM_PROVIDER'),

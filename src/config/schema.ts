@@ -80,6 +80,13 @@ export const configSchema = z
         /** Texts per model call: default 8 for a local model, 64 per request to an endpoint. */
         batchSize: z.number().int().positive().max(2048).optional(),
         threads: z.number().int().positive().optional(),
+        /**
+         * Worker threads that run the local model (each its own session, the cores split between
+         * them), so embedding never blocks the event loop and queries go ahead of bulk work.
+         * 0: in the calling thread. Default: 2 (1 on a one-core machine) for `serve`, 0 otherwise.
+         * Env: MILVUS_RAG_EMBEDDING_WORKERS.
+         */
+        workers: z.number().int().min(0).max(64).optional(),
       })
       .strict()
       .default({ provider: 'local', concurrency: 4, timeoutMs: 60_000, model: 'paraphrase-albert-small-v2' }),

@@ -4,7 +4,8 @@
  * @module embed
  */
 import { DEFAULT_MODEL, type DownloadModelOptions, downloadModel, MODEL_PRESETS } from './model-files.js';
-import { type MaxLengthSource, OnnxEmbedder } from './onnx-embedder.js';
+import { type MaxLengthSource, OnnxEmbedder, type OnnxEmbedderOptions } from './onnx-embedder.js';
+import { OnnxWorkerPool } from './onnx-worker-pool.js';
 
 export { BatchingEmbedder, type BatchingEmbedderOptions } from './batching-embedder.js';
 export type { Embedder, EmbedOptions } from './embedder.js';
@@ -17,6 +18,7 @@ export {
   type ModelPreset,
 } from './model-files.js';
 export { type MaxLengthSource, OnnxEmbedder, type OnnxEmbedderOptions } from './onnx-embedder.js';
+export { OnnxWorkerPool, type OnnxWorkerPoolOptions } from './onnx-worker-pool.js';
 export { RemoteEmbedder, type RemoteEmbedderOptions, type RemoteEmbeddingProvider } from './remote-embedder.js';
 
 /** Options of {@link createOnnxEmbedder}. */
@@ -38,11 +40,8 @@ export interface CreateOnnxEmbedderOptions extends DownloadModelOptions {
   expectedDimension?: number;
 }
 
-/**
- * Creates the embedder: from `modelPath` when given (offline), else from the cache, downloading
- * the named preset (default: the reference model) on first use.
- */
-export async function createOnnxEmbedder(options: CreateOnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
+/** The model folder and options of a local model: `modelPath` as given, else the preset, downloaded on first use. */
+async function resolveOnnxOptions(options: CreateOnnxEmbedderOptions): Promise<OnnxEmbedderOptions> {
   const common = {
     ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
@@ -50,22 +49,38 @@ export async function createOnnxEmbedder(options: CreateOnnxEmbedderOptions = {}
     ...(options.modelFile === undefined ? {} : { modelFile: options.modelFile }),
   };
   if (options.modelPath !== undefined) {
-    return OnnxEmbedder.create({
+    return {
       modelPath: options.modelPath,
       ...(options.modelId === undefined ? {} : { modelId: options.modelId }),
       ...(options.maxLengthSource === undefined ? {} : { maxLengthSource: options.maxLengthSource }),
       ...(options.expectedDimension === undefined ? {} : { expectedDimension: options.expectedDimension }),
       ...common,
-    });
+    };
   }
   const name = options.model ?? DEFAULT_MODEL;
   const folder = await downloadModel(name, options);
   const preset = MODEL_PRESETS[name]!;
-  return OnnxEmbedder.create({
+  return {
     modelPath: folder,
     modelId: options.modelId ?? preset.modelId,
     maxLengthSource: preset.maxLengthSource,
     expectedDimension: options.expectedDimension ?? preset.dimension,
     ...common,
-  });
+  };
+}
+
+/**
+ * Creates the embedder: from `modelPath` when given (offline), else from the cache, downloading
+ * the named preset (default: the reference model) on first use.
+ */
+export async function createOnnxEmbedder(options: CreateOnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
+  return OnnxEmbedder.create(await resolveOnnxOptions(options));
+}
+
+/**
+ * The same model in `workers` worker threads ({@link OnnxWorkerPool}): embedding never blocks the
+ * caller's event loop, and queries go ahead of bulk work. What `serve` uses.
+ */
+export async function createOnnxWorkerPool(options: CreateOnnxEmbedderOptions & { workers: number }): Promise<OnnxWorkerPool> {
+  return OnnxWorkerPool.create({ ...(await resolveOnnxOptions(options)), workers: options.workers });
 }

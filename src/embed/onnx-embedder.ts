@@ -126,15 +126,7 @@ export class OnnxEmbedder implements Embedder {
     const sentenceConfig = await readJson(path.join(folder, 'sentence_bert_config.json'), false, modelId);
     const poolingConfig = await readJson(path.join(folder, '1_Pooling', 'config.json'), false, modelId);
 
-    let tokenizer: Tokenizer;
-    try {
-      tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
-    } catch (error) {
-      throw new EmbeddingError('embed.tokenizer', `cannot load ${path.join(folder, 'tokenizer.json')}: ${messageOf(error)}`, {
-        cause: error,
-        context,
-      });
-    }
+    const tokenizer = makeTokenizer(tokenizerJson, tokenizerConfig, folder, context);
 
     const runtime = await loadOnnxRuntime();
     let session: ort.InferenceSession;
@@ -300,6 +292,25 @@ export class OnnxEmbedder implements Embedder {
       vectors.push(vector);
     }
     return vectors;
+  }
+}
+
+/** The tokenizer of a model folder (`tokenizer.json`, and `tokenizer_config.json` when there): for counting tokens without the model. */
+export async function loadTokenizer(modelPath: string, modelId = path.basename(modelPath)): Promise<Tokenizer> {
+  const folder = path.resolve(modelPath);
+  const tokenizerJson = await readJson(path.join(folder, 'tokenizer.json'), true, modelId);
+  const tokenizerConfig = (await readJson(path.join(folder, 'tokenizer_config.json'), false, modelId)) ?? {};
+  return makeTokenizer(tokenizerJson, tokenizerConfig, folder, { model: modelId, file: folder });
+}
+
+function makeTokenizer(tokenizerJson: Json, tokenizerConfig: Json, folder: string, context: { model: string; file: string }): Tokenizer {
+  try {
+    return new Tokenizer(tokenizerJson, tokenizerConfig);
+  } catch (error) {
+    throw new EmbeddingError('embed.tokenizer', `cannot load ${path.join(folder, 'tokenizer.json')}: ${messageOf(error)}`, {
+      cause: error,
+      context,
+    });
   }
 }
 

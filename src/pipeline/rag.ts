@@ -2,7 +2,7 @@ import { inferProvider, PROVIDER_PRESETS, type ProviderPreset } from '../config/
 import type { Config } from '../config/schema.js';
 import { BatchingEmbedder } from '../embed/batching-embedder.js';
 import type { Embedder } from '../embed/embedder.js';
-import { createOnnxEmbedder } from '../embed/index.js';
+import { type CreateOnnxEmbedderOptions, createOnnxEmbedder, createOnnxWorkerPool } from '../embed/index.js';
 import { RemoteEmbedder } from '../embed/remote-embedder.js';
 import type { RecordFields } from '../load/record-source.js';
 import { ConfigError, redactUrl, StoreError } from '../errors.js';
@@ -162,30 +162,35 @@ export class MilvusRag {
     const chat = await openChatModel(config.llm, hooks.onLlmDownload ? { onDownloadProgress: hooks.onLlmDownload } : {});
     let embedder: Embedder;
     try {
-      embedder =
-        embedding.provider === 'local'
-          ? await createOnnxEmbedder({
-              model: embedding.model,
-              batchSize: embedding.batchSize ?? 8,
-              ...(embedding.modelPath === undefined ? {} : { modelPath: embedding.modelPath }),
-              ...(embedding.modelFile === undefined ? {} : { modelFile: embedding.modelFile }),
-              ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),
-              ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),
-              ...(embedding.hubToken === undefined ? {} : { hubToken: embedding.hubToken }),
-              ...(embedding.threads === undefined ? {} : { threads: embedding.threads }),
-              ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
-              ...(hooks.onModelDownload ? { onFile: hooks.onModelDownload } : {}),
-            })
-          : await RemoteEmbedder.create({
-              provider: embedding.provider,
-              baseURL: requireBaseUrl(embedding.baseURL, embedding.provider),
-              model: embedding.model,
-              concurrency: embedding.concurrency,
-              timeoutMs: embedding.timeoutMs,
-              ...(embedding.batchSize === undefined ? {} : { batchSize: embedding.batchSize }),
-              ...(embedding.apiKey === undefined ? {} : { apiKey: embedding.apiKey }),
-              ...(embedding.dimensions === undefined ? {} : { dimensions: embedding.dimensions }),
-            });
+      if (embedding.provider === 'local') {
+        const local: CreateOnnxEmbedderOptions = {
+          model: embedding.model,
+          batchSize: embedding.batchSize ?? 8,
+          ...(embedding.modelPath === undefined ? {} : { modelPath: embedding.modelPath }),
+          ...(embedding.modelFile === undefined ? {} : { modelFile: embedding.modelFile }),
+          ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),
+          ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),
+          ...(embedding.hubToken === undefined ? {} : { hubToken: embedding.hubToken }),
+          ...(embedding.threads === undefined ? {} : { threads: embedding.threads }),
+          ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
+          ...(hooks.onModelDownload ? { onFile: hooks.onModelDownload } : {}),
+        };
+        // In worker threads where asked (serve): inference then never holds the event loop.
+        embedder = embedding.workers
+          ? await createOnnxWorkerPool({ ...local, workers: embedding.workers })
+          : await createOnnxEmbedder(local);
+      } else {
+        embedder = await RemoteEmbedder.create({
+          provider: embedding.provider,
+          baseURL: requireBaseUrl(embedding.baseURL, embedding.provider),
+          model: embedding.model,
+          concurrency: embedding.concurrency,
+          timeoutMs: embedding.timeoutMs,
+          ...(embedding.batchSize === undefined ? {} : { batchSize: embedding.batchSize }),
+          ...(embedding.apiKey === undefined ? {} : { apiKey: embedding.apiKey }),
+          ...(embedding.dimensions === undefined ? {} : { dimensions: embedding.dimensions }),
+        });
+      }
     } catch (error) {
       await chat?.close?.();
       throw error;

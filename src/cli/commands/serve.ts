@@ -2,6 +2,7 @@
  * `milvus-rag serve`: the HTTP API and the web page.
  * @module cli/commands/serve
  */
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import type { GlobalOptions } from '../options.js';
 import { type CliContext, openRag } from '../session.js';
@@ -23,6 +24,12 @@ export function registerServe({ program, config, version }: CliContext): void {
       const resolved = await config({
         server: { host: options.host, port: options.port, corsOrigins: options.corsOrigin, keysFile: options.keysFile },
       });
+      // A server embeds in worker threads unless told otherwise: searches and health probes answer
+      // while an ingest job or a large /v1/embeddings call is embedding, and with two workers a
+      // search does not even wait for a bulk batch.
+      if (resolved.embedding.provider === 'local' && resolved.embedding.workers === undefined) {
+        resolved.embedding.workers = Math.min(2, availableParallelism());
+      }
       const rag = await openRag(resolved, quiet);
       let server;
       try {
