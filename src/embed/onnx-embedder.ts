@@ -295,8 +295,13 @@ export class OnnxEmbedder implements Embedder {
   }
 }
 
+/** What counting tokens needs of a tokenizer (the library's own types do not compile under `nodenext`, so they stay inside). */
+export interface TextTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
+}
+
 /** The tokenizer of a model folder (`tokenizer.json`, and `tokenizer_config.json` when there): for counting tokens without the model. */
-export async function loadTokenizer(modelPath: string, modelId = path.basename(modelPath)): Promise<Tokenizer> {
+export async function loadTokenizer(modelPath: string, modelId = path.basename(modelPath)): Promise<TextTokenizer> {
   const folder = path.resolve(modelPath);
   const tokenizerJson = await readJson(path.join(folder, 'tokenizer.json'), true, modelId);
   const tokenizerConfig = (await readJson(path.join(folder, 'tokenizer_config.json'), false, modelId)) ?? {};

@@ -4,10 +4,9 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Tokenizer } from '@huggingface/tokenizers';
 import { EmbeddingError } from '../errors.js';
 import type { Embedder, EmbedOptions } from './embedder.js';
-import { loadTokenizer, type OnnxEmbedderOptions } from './onnx-embedder.js';
+import { loadTokenizer, type OnnxEmbedderOptions, type TextTokenizer } from './onnx-embedder.js';
 import type { WorkerReply, WorkerRequest } from './onnx-worker.js';
 
 /** Options of {@link OnnxWorkerPool.create}: the model's, plus how many workers. */
@@ -51,7 +50,7 @@ export class OnnxWorkerPool implements Embedder {
   readonly dimension: number;
   readonly maxBatchSize: number;
   readonly maxLength: number;
-  readonly #tokenizer: Tokenizer;
+  readonly #tokenizer: TextTokenizer;
   readonly #slots: Slot[] = [];
   readonly #queries: Task[] = [];
   readonly #documents: Task[] = [];
@@ -63,7 +62,7 @@ export class OnnxWorkerPool implements Embedder {
     dimension: number;
     maxBatchSize: number;
     maxLength: number;
-    tokenizer: Tokenizer;
+    tokenizer: TextTokenizer;
     options: OnnxEmbedderOptions;
   }) {
     this.modelId = init.modelId;
