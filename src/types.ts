@@ -20,6 +20,21 @@ export interface SourceDocument {
   chunkMetadata?: Record<string, unknown>;
   /** A PDF's text page by page (1-based page numbers); `text` is then the pages joined. */
   pages?: Array<{ page: number; text: string }>;
+  /**
+   * Whether `text` is the file's own text, line for line (Markdown, plain text, code): its chunks
+   * then carry `metadata.lines`. Not for text made from another form (HTML, PDF, Office files).
+   */
+  lineNumbered?: boolean;
+  /** A notebook: the line (0-based, in `text`) where each cell starts; chunks then carry `metadata.cells`. */
+  cellStarts?: number[];
+  /** Source code or a config file: its language, and its definitions where a parser knows them. */
+  code?: { language: string; sections?: CodeSection[] };
+}
+
+/** A definition of a source file: its name path (`Class > method`) and its lines (1-based, inclusive). */
+export interface CodeSection {
+  path: string[];
+  lines: [number, number];
 }
 
 /** A piece of a document small enough to embed and retrieve on its own. */

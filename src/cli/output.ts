@@ -3,7 +3,7 @@
  * notices and progress to stderr.
  * @module cli/output
  */
-import { pageOf } from '../generate/citations.js';
+import { anchorOf, describeLocation } from '../anchors.js';
 import type { AskEvent } from '../pipeline/ask.js';
 import type { RetrievedChunk } from '../types.js';
 
@@ -61,13 +61,23 @@ export function printAnswerFooter(done: Extract<AskEvent, { type: 'done' }>, sou
   const cited = new Set(done.citations.map((citation) => citation.number));
   process.stdout.write('\nSources:\n');
   sources.forEach((source, index) => {
-    const page = pageOf(source);
-    const where = `${source.source}${source.headings ? ` > ${source.headings}` : ''}${page === undefined ? '' : `, page ${page}`}`;
+    const where = `${describeLocation(source.source, anchorOf(source))}${source.headings ? ` > ${source.headings}` : ''}`;
     process.stdout.write(`  [${index + 1}]${cited.has(index + 1) ? '*' : ' '} ${where} (distance ${source.distance.toFixed(4)})\n`);
   });
   if (cited.size > 0) process.stdout.write('  (* cited in the answer)\n');
 }
 
 export function hitsToJson(hits: readonly RetrievedChunk[]) {
-  return hits.map((hit) => ({ id: hit.id, distance: hit.distance, text: hit.text, source: hit.source, headings: hit.headings }));
+  return hits.map((hit) => {
+    const anchor = anchorOf(hit);
+    return {
+      id: hit.id,
+      distance: hit.distance,
+      text: hit.text,
+      source: hit.source,
+      headings: hit.headings,
+      ...anchor,
+      location: describeLocation(hit.source, anchor),
+    };
+  });
 }

@@ -1,3 +1,4 @@
+import { anchorOf } from '../anchors.js';
 import type { RetrievedChunk } from '../types.js';
 
 /** A source the answer cites, by its number in the prompt (1-based). */
@@ -6,6 +7,10 @@ export interface Citation {
   source: string;
   headings: string;
   page?: number;
+  /** First and last line of a text or code file. */
+  lines?: [number, number];
+  /** First and last cell of a notebook. */
+  cells?: [number, number];
   distance: number;
 }
 
@@ -24,9 +29,7 @@ const MARKER = /\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\](?!\()/g;
 
 /** The page of a retrieved chunk, when the chunk came from a PDF. */
 export function pageOf(chunk: RetrievedChunk): number | undefined {
-  const metadata = chunk.entity.metadata;
-  const page = metadata && typeof metadata === 'object' ? (metadata as { page?: unknown }).page : undefined;
-  return typeof page === 'number' ? page : undefined;
+  return anchorOf(chunk).page;
 }
 
 /**
@@ -49,12 +52,11 @@ export function checkCitations(answer: string, sources: readonly RetrievedChunk[
       kept.push(number);
       if (seen.has(number)) continue;
       seen.add(number);
-      const page = pageOf(source);
       citations.push({
         number,
         source: source.source,
         headings: source.headings,
-        ...(page === undefined ? {} : { page }),
+        ...anchorOf(source),
         distance: source.distance,
       });
     }

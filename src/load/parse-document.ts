@@ -2,22 +2,73 @@ import path from 'node:path';
 import { LoadError } from '../errors.js';
 import type { SourceDocument } from '../types.js';
 import type { SourceEntry } from './source-types.js';
+import { CODE_LANGUAGES, codeLanguageOf, parseDefinitions } from './code.js';
+import { MARKUP_EXTENSIONS } from './markup.js';
+import { notebookToMarkdown } from './notebook.js';
 import { htmlToText } from './html.js';
 import { readPdfPages } from './pdf.js';
 import { decodeText } from './text.js';
 
 /** Extensions read as Markdown or plain text (front matter of Markdown becomes metadata). */
 export const TEXT_EXTENSIONS = ['.md', '.mdx', '.markdown', '.txt'] as const;
-/** Every extension milvus-rag reads from a folder or a zip. */
-export const DOCUMENT_EXTENSIONS = [...TEXT_EXTENSIONS, '.html', '.htm', '.pdf'] as const;
+
+/** A format's reader: the file's bytes to a document (the entry's source and the common metadata are added). */
+type FormatReader = (
+  bytes: Uint8Array,
+  location: string,
+  source: string,
+) => Promise<Omit<SourceDocument, 'source' | 'metadata'> & { metadata?: Record<string, unknown> }>;
+
+const readText: FormatReader = async (bytes, location) => ({ text: decodeText(bytes, location), lineNumbered: true });
+
+/**
+ * The formats by extension, one module each under `load/`: what a folder or a zip is searched
+ * for, and how each file becomes text. Code and config extensions come from `code.ts`.
+ */
+const FORMATS: Readonly<Record<string, FormatReader>> = {
+  ...Object.fromEntries(TEXT_EXTENSIONS.map((extension) => [extension, readText])),
+  ...Object.fromEntries(
+    Object.entries(MARKUP_EXTENSIONS).map(([extension, toMarkdown]) => [
+      extension,
+      (async (bytes, location) => ({ text: toMarkdown(decodeText(bytes, location)), lineNumbered: true })) satisfies FormatReader,
+    ]),
+  ),
+  '.html': readHtml,
+  '.htm': readHtml,
+  '.pdf': async (bytes, location) => {
+    const pages = await readPdfPages(bytes, location);
+    return { text: pages.map((page) => page.text).join('\n\n'), pages };
+  },
+  '.ipynb': async (bytes, location) => {
+    const { text, cellStarts } = notebookToMarkdown(decodeText(bytes, location), location);
+    return { text, lineNumbered: true, cellStarts };
+  },
+  ...Object.fromEntries(Object.keys(CODE_LANGUAGES).map((extension) => [extension, readCode])),
+};
+
+async function readHtml(bytes: Uint8Array, location: string) {
+  const { text, title } = htmlToText(decodeText(bytes, location));
+  if (text === '') throw new LoadError('load.empty-file', `${location} has no readable text`, { context: { file: location } });
+  return { text, ...(title ? { metadata: { title } } : {}) };
+}
+
+async function readCode(bytes: Uint8Array, location: string, source: string) {
+  const text = decodeText(bytes, location);
+  const code = codeLanguageOf(source)!;
+  const sections = code.grammar === undefined ? undefined : await parseDefinitions(text, code.grammar, location);
+  return { text, lineNumbered: true, code: { language: code.language, ...(sections ? { sections } : {}) } };
+}
+
+/** Every extension milvus-rag reads from a folder or a zip: documents, notebooks, source code and config files. */
+export const DOCUMENT_EXTENSIONS: readonly string[] = Object.keys(FORMATS);
 
 /** Files larger than this are refused unless a larger limit is given. */
 export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
- * Reads one entry of a source and turns it into a {@link SourceDocument}: text as is, HTML as
- * readable text, PDF as text per page (`pages`, with page numbers). Bad input is a
- * {@link LoadError} naming the file: too large, unreadable, empty, binary, invalid UTF-8, corrupt.
+ * Reads one entry of a source and turns it into a {@link SourceDocument} with the reader of its
+ * format (see {@link FORMATS}). Bad input is a {@link LoadError} naming the file: too large,
+ * unreadable, empty, binary, invalid UTF-8, corrupt.
  */
 export async function readDocument(entry: SourceEntry, options: { maxBytes?: number } = {}): Promise<SourceDocument> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -35,19 +86,8 @@ export async function readDocument(entry: SourceEntry, options: { maxBytes?: num
   const bytes = await entry.read();
   if (bytes.length === 0) throw new LoadError('load.empty-file', `${location} is empty`, { context: { file: location } });
   const metadata: Record<string, unknown> = { path: location, bytes: bytes.length };
-  const extension = path.posix.extname(entry.source).toLowerCase();
-  switch (extension) {
-    case '.pdf': {
-      const pages = await readPdfPages(bytes, location);
-      return { source: entry.source, text: pages.map((page) => page.text).join('\n\n'), metadata, pages };
-    }
-    case '.html':
-    case '.htm': {
-      const { text, title } = htmlToText(decodeText(bytes, location));
-      if (text === '') throw new LoadError('load.empty-file', `${location} has no readable text`, { context: { file: location } });
-      return { source: entry.source, text, metadata: title ? { ...metadata, title } : metadata };
-    }
-    default:
-      return { source: entry.source, text: decodeText(bytes, location), metadata };
-  }
+  // Unknown extensions (a single file given by name) are read as text.
+  const reader = FORMATS[path.posix.extname(entry.source).toLowerCase()] ?? readText;
+  const { metadata: extra, ...document } = await reader(bytes, location, entry.source);
+  return { source: entry.source, metadata: { ...metadata, ...extra }, ...document };
 }

@@ -1,4 +1,4 @@
-import { pageOf } from '../generate/citations.js';
+import { anchorOf, describeLocation } from '../anchors.js';
 import type { RetrievedChunk } from '../types.js';
 
 /** A retrieved chunk as the CLI's `--json` and the HTTP API show it. */
@@ -10,20 +10,27 @@ export interface SourceJson {
   source: string;
   headings: string;
   page?: number;
+  /** First and last line (1-based) of a text, Markdown or code file. */
+  lines?: [number, number];
+  /** First and last cell (1-based) of a notebook. */
+  cells?: [number, number];
+  /** Where it is, for people: `src/quantile.py:19-25`, `guide.pdf, page 4`. */
+  location: string;
   text: string;
 }
 
 /** The sources of an answer (or the hits of a search) in the order they were given, numbered from 1. */
 export function sourcesToJson(sources: readonly RetrievedChunk[]): SourceJson[] {
   return sources.map((source, index) => {
-    const page = pageOf(source);
+    const anchor = anchorOf(source);
     return {
       number: index + 1,
       id: source.id,
       distance: source.distance,
       source: source.source,
       headings: source.headings,
-      ...(page === undefined ? {} : { page }),
+      ...anchor,
+      location: describeLocation(source.source, anchor),
       text: source.text,
     };
   });

@@ -53,7 +53,13 @@ export const Source = z
     distance: z.number().openapi({ description: 'inner product; higher is closer' }),
     source: z.string().openapi({ example: 'product_faq.md' }),
     headings: z.string().openapi({ example: 'Product FAQ > Where does Milvus store data?' }),
-    page: z.number().int().optional(),
+    page: z.number().int().optional().openapi({ description: 'page of a PDF, slide of a presentation' }),
+    lines: z
+      .tuple([z.number().int(), z.number().int()])
+      .optional()
+      .openapi({ description: 'first and last line (1-based) of a text, Markdown or code file' }),
+    cells: z.tuple([z.number().int(), z.number().int()]).optional().openapi({ description: 'first and last cell (1-based) of a notebook' }),
+    location: z.string().openapi({ example: 'product_faq.md:12-18', description: 'where it is, for people' }),
     text: z.string(),
   })
   .openapi('Source');
@@ -82,7 +88,15 @@ export const AskRequest = z
   .openapi('AskRequest');
 
 const Citation = z
-  .object({ number: z.number().int(), source: z.string(), headings: z.string(), page: z.number().int().optional(), distance: z.number() })
+  .object({
+    number: z.number().int(),
+    source: z.string(),
+    headings: z.string(),
+    page: z.number().int().optional(),
+    lines: z.tuple([z.number().int(), z.number().int()]).optional(),
+    cells: z.tuple([z.number().int(), z.number().int()]).optional(),
+    distance: z.number(),
+  })
   .openapi('Citation');
 
 const Usage = z.object({ promptTokens: z.number(), completionTokens: z.number() });

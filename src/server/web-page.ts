@@ -98,7 +98,7 @@ export const WEB_PAGE = /* html */ `<!doctype html>
 <section class="ingest" aria-labelledby="ingest-title">
   <h2 id="ingest-title">Add documents</h2>
   <form id="upload-form">
-    <input id="files" type="file" multiple accept=".md,.mdx,.markdown,.txt,.html,.htm,.pdf" aria-label="Files to upload">
+    <input id="files" type="file" multiple aria-label="Files to upload">
     <button>Upload and ingest</button>
   </form>
   <form id="path-form">
@@ -248,7 +248,8 @@ function showSources(list, turn, sources, cited) {
     const meta = document.createElement('div');
     meta.className = 'meta';
     const name = /^https?:\\/\\//.test(source.source) ? Object.assign(document.createElement('a'), { href: source.source, target: '_blank', rel: 'noopener noreferrer', textContent: source.source }) : document.createTextNode(source.source);
-    meta.append('[' + source.number + '] ', name, (source.headings ? ' › ' + source.headings : '') + (source.page ? ' · page ' + source.page : '') +
+    const place = source.location && source.location !== source.source ? source.location.slice(source.source.length) : '';
+    meta.append('[' + source.number + '] ', name, place + (source.headings ? ' › ' + source.headings : '') +
       ' · distance ' + source.distance.toFixed(3) + (cited.has(source.number) ? ' · cited' : ''));
     const snippet = document.createElement('div');
     snippet.className = 'snippet markdown';

@@ -47,7 +47,10 @@ export class MarkdownSplitter implements Splitter {
       throw new RangeError(`chunk overlap (${this.chunkOverlap}) must be at least 0 and below the chunk size (${this.chunkSize})`);
     }
     this.#count = options.countTokens ?? ((text) => Math.ceil(text.length / 4));
+    this.budget = { chunkSize: this.chunkSize, countTokens: this.#count };
   }
+
+  readonly budget: { chunkSize: number; countTokens: (text: string) => number };
 
   split(document: SourceDocument): Chunk[] {
     const { frontMatter, body } = splitFrontMatter(document.text);
@@ -127,9 +130,13 @@ export class MarkdownSplitter implements Splitter {
     return kept;
   }
 
-  /** The last lines, else sentences, else words of a text within `budget` tokens (links kept whole). */
+  /**
+   * The last lines, else sentences, of a text within `budget` tokens (links kept whole). Never
+   * loose words: a chunk starts where a reader would, at a line or a sentence, not mid-sentence
+   * (`(COS). Milvus ...`); when no whole sentence fits, there is no overlap.
+   */
   #tail(text: string, budget: number): string {
-    for (const [separator, joiner] of CUTS) {
+    for (const [separator, joiner] of CUTS.slice(0, 2)) {
       const parts = splitOutsideSpans(text, separator);
       let tail = '';
       for (let index = parts.length - 1; index >= 0; index--) {

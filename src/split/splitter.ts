@@ -9,5 +9,7 @@ export interface Splitter {
    * The seed splitter does not, so seed mode embeds exactly what the reference embeds.
    */
   readonly indexContext?: boolean;
+  /** The chunk budget, also used for code files (cut at definitions, not by this splitter). */
+  readonly budget?: { chunkSize: number; countTokens: (text: string) => number };
   split(document: SourceDocument): Chunk[];
 }

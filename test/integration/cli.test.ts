@@ -34,7 +34,12 @@ describe('milvus-rag CLI', () => {
     assert.equal(result.code, 0, result.stderr);
     const hits = JSON.parse(result.stdout) as JsonHit[];
     assert.equal(hits.length, 3);
-    for (const hit of hits) assert.deepEqual(Object.keys(hit).sort(), ['distance', 'headings', 'id', 'source', 'text']);
+    for (const hit of hits)
+      assert.deepEqual(Object.keys(hit).sort(), ['distance', 'headings', 'id', 'lines', 'location', 'source', 'text']);
+    // Each hit says which lines of its file it holds.
+    for (const hit of hits as unknown as Array<{ source: string; lines: [number, number]; location: string }>) {
+      assert.equal(hit.location, `${hit.source}:${hit.lines[0] === hit.lines[1] ? hit.lines[0] : hit.lines.join('-')}`);
+    }
     assert.ok(hits[0]!.text.trim().startsWith('Where does Milvus store data?'));
     assert.ok(hits[1]!.text.trim().startsWith('How does Milvus flush data?'));
     assert.ok(hits[0]!.distance >= hits[1]!.distance && hits[1]!.distance >= hits[2]!.distance);
@@ -93,7 +98,7 @@ describe('milvus-rag CLI', () => {
       const result = await runCli([...common, 'ask', REFERENCE_QUESTION], env);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /^Milvus stores data in object storage \[1\] and etcd \[9\]\./);
-      assert.match(result.stdout, /Sources:\n {2}\[1\]\* product_faq\.md \(distance 0\.\d{4}\)\n {2}\[2\] {2}/);
+      assert.match(result.stdout, /Sources:\n {2}\[1\]\* product_faq\.md:\d+(-\d+)? \(distance 0\.\d{4}\)\n {2}\[2\] {2}/);
       assert.match(result.stderr, /the answer cites \[9\], which is not among the 3 sources/);
       const body = fake.requests[0]!.body as { model: string; stream: boolean; messages: Array<{ role: string; content: string }> };
       assert.equal(body.model, 'fake-model');

@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { loadConfig } from '../../src/config/load-config.js';
 import { OnnxEmbedder } from '../../src/embed/onnx-embedder.js';
 import { ingest } from '../../src/pipeline/ingest.js';
+import { MilvusRag } from '../../src/pipeline/rag.js';
+import { sourcesToJson } from '../../src/pipeline/sources.js';
 import { MarkdownSplitter } from '../../src/split/markdown-splitter.js';
 import { createMilvusStore, type MilvusStore } from '../../src/store/milvus-store.js';
 import { runCli } from '../helpers/cli.js';
 import { writePdf, writeZip } from '../helpers/documents.js';
-import { FAQ_DIR, REFERENCE_QUESTION, SHARED, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { FAQ_DIR, REFERENCE_QUESTION, ROOT, SHARED, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 
 const embedder = await OnnxEmbedder.create({ modelPath: TEST_MODEL_PATH });
@@ -109,5 +112,43 @@ describe('ingest reads zips, HTML and PDF', () => {
     assert.match(bad.stderr, new RegExp(`${corrupt.replace(/[.]/g, '\\.')} is not a readable zip archive`));
     const count = await runCli([...common, 'ingest', docs, '--json']);
     assert.equal((JSON.parse(count.stdout) as { rows: number }).rows, summary.rows, 'nothing stored was lost');
+  });
+
+  test("this project's src/: a question about a named function finds its file and lines; Markdown hits carry lines too", async () => {
+    const folder = await tempDir();
+    const config = await loadConfig({
+      cwd: ROOT,
+      env: {},
+      flags: { uri: path.join(folder, 'code.db'), embedding: { modelPath: TEST_MODEL_PATH } },
+    });
+    const rag = await MilvusRag.open(config);
+    try {
+      // Three stages of this project's src/ (the whole of it takes a minute more to embed on CI).
+      const code = await rag.ingest(path.join(ROOT, 'src'), { drop: true, include: '{split,load,generate}/**/*.ts' });
+      assert.equal(code.failedCount, 0, JSON.stringify(code.failed));
+      await rag.ingest(FAQ_DIR);
+      const definition = (file: string, name: string) =>
+        readFile(path.join(ROOT, 'src', file), 'utf8').then((text) => text.split('\n').findIndex((line) => line.includes(name)) + 1);
+      for (const [name, file] of [
+        ['addLineAnchors', 'split/line-anchors.ts'],
+        ['parseDefinitions', 'load/code.ts'],
+        ['checkCitations', 'generate/citations.ts'],
+      ] as const) {
+        const hits = sourcesToJson(await rag.search(`What does the function ${name} do?`, { limit: 5 }));
+        const line = await definition(file, `function ${name}(`);
+        const hit = hits.find((each) => each.source === file && each.lines !== undefined && each.lines[0] <= line && line <= each.lines[1]);
+        assert.ok(hit, `${name}: ${file}:${line} among ${hits.map((each) => each.location).join(', ')}`);
+        assert.equal(hit.location, `${file}:${hit.lines![0] === hit.lines![1] ? hit.lines![0] : hit.lines!.join('-')}`);
+        assert.equal(hit.headings, name);
+      }
+      const [top] = sourcesToJson(await rag.search(REFERENCE_QUESTION, { limit: 1, filter: 'source like "%faq.md"' }));
+      // The section "Where does Milvus store data?" is lines 37-43 of product_faq.md; the hit says which of them it holds.
+      assert.match(top!.location, /^product_faq\.md:\d+(-\d+)?$/);
+      assert.ok(top!.lines![0] >= 37 && top!.lines![1] <= 43, top!.location);
+      // It starts where a reader would: a heading or a sentence, not the tail of one.
+      assert.match(top!.text, /^(#+ |[A-Z])/);
+    } finally {
+      await rag.close();
+    }
   });
 });

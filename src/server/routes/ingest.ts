@@ -7,6 +7,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { DOCUMENT_EXTENSIONS } from '../../load/parse-document.js';
 import { ApiError, scrubPaths } from '../http-errors.js';
 import { type IngestJob, IngestJobs } from '../ingest-jobs.js';
 import { callerOf, describeIssues, errors, invalidJson, json, type RouteDeps, type ServerApp } from '../route-kit.js';
@@ -14,7 +15,7 @@ import { ErrorBody, IngestRequest, IngestUpload, Job, JobParams } from '../schem
 import { type PathCaller, ReadScopes } from '../read-scope.js';
 
 /** Document types POST /v1/ingest accepts as uploads: what the loaders read. */
-const UPLOAD_EXTENSIONS = new Set(['.md', '.mdx', '.markdown', '.txt', '.html', '.htm', '.pdf']);
+const UPLOAD_EXTENSIONS = new Set(DOCUMENT_EXTENSIONS);
 
 /** The longest upload file name, in UTF-8 bytes. */
 const MAX_UPLOAD_NAME_BYTES = 200;
@@ -248,7 +249,11 @@ async function saveUploads(form: Record<string, unknown>, uploadDir: string): Pr
       );
     }
     if (!UPLOAD_EXTENSIONS.has(path.extname(name).toLowerCase())) {
-      throw new ApiError(400, 'unsupported_file_type', `files: ${name} is not one of ${[...UPLOAD_EXTENSIONS].join(' ')}`);
+      throw new ApiError(
+        400,
+        'unsupported_file_type',
+        `files: ${name} is not a format milvus-rag reads (documents .md .txt .html .pdf .ipynb .rst, source code, config files)`,
+      );
     }
     if (!path.resolve(uploadDir, name).startsWith(uploadDir + path.sep)) {
       throw new ApiError(400, 'invalid_file_name', `files: ${name} would be written outside the upload folder`);
