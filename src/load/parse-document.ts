@@ -3,8 +3,10 @@ import { LoadError } from '../errors.js';
 import type { SourceDocument } from '../types.js';
 import type { SourceEntry } from './source-types.js';
 import { CODE_LANGUAGES, codeLanguageOf, parseDefinitions } from './code.js';
+import { docxToMarkdown } from './docx.js';
 import { MARKUP_EXTENSIONS } from './markup.js';
 import { notebookToMarkdown } from './notebook.js';
+import { readPptxSlides } from './pptx.js';
 import { htmlToText } from './html.js';
 import { readPdfPages } from './pdf.js';
 import { decodeText } from './text.js';
@@ -37,6 +39,11 @@ const FORMATS: Readonly<Record<string, FormatReader>> = {
   '.htm': readHtml,
   '.pdf': async (bytes, location) => {
     const pages = await readPdfPages(bytes, location);
+    return { text: pages.map((page) => page.text).join('\n\n'), pages };
+  },
+  '.docx': async (bytes, location) => ({ text: await docxToMarkdown(bytes, location) }),
+  '.pptx': async (bytes, location) => {
+    const pages = await readPptxSlides(bytes, location);
     return { text: pages.map((page) => page.text).join('\n\n'), pages };
   },
   '.ipynb': async (bytes, location) => {

@@ -72,3 +72,16 @@ describe('line anchors', () => {
     for (const chunk of chunks) assert.match(chunk.text, /^Sentence \d+ /);
   });
 });
+
+describe('tables', () => {
+  test('a table too large for one chunk is cut between rows, each piece starting with the header row', () => {
+    const rows = Array.from({ length: 40 }, (_, index) => `| fruit ${index} | ${index * 7} tonnes |`);
+    const text = `# Harvest\n\n| Fruit | Tonnes |\n| --- | --- |\n${rows.join('\n')}\n`;
+    const chunks = new MarkdownSplitter({ chunkSize: 80, chunkOverlap: 16 }).split({ source: 'h.md', text, metadata: {} });
+    const pieces = chunks.filter((chunk) => chunk.text.includes('| fruit '));
+    assert.ok(pieces.length > 2, `${pieces.length} pieces`);
+    for (const piece of pieces) assert.match(piece.text, /(^|\n)\| Fruit \| Tonnes \|\n\| --- \| --- \|\n\| fruit \d+ /);
+    const seen = pieces.flatMap((piece) => piece.text.split('\n').filter((line) => line.startsWith('| fruit ')));
+    assert.deepEqual(seen, rows, 'every row once, in order');
+  });
+});

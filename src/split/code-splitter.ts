@@ -24,8 +24,8 @@ interface Unit {
 /**
  * The chunks of a code document: a definition that fits the budget is one chunk (with the
  * comments and imports just before it when they fit too), a larger one is cut at its nested
- * definitions (a class at its methods), and whatever is still too large in line windows. Small
- * neighbours are packed together up to the budget. A line longer than the budget (minified
+ * definitions (a class at its methods), and whatever is still too large in line windows. Code
+ * between definitions joins its neighbours up to the budget; two definitions never share a chunk. A line longer than the budget (minified
  * code) is cut into pieces that keep its line number.
  */
 export function splitCode(document: SourceDocument, budget: CodeBudget): Chunk[] {
@@ -81,7 +81,10 @@ export function splitCode(document: SourceDocument, budget: CodeBudget): Chunk[]
       for (const window of lineWindows(unit.first, unit.last, lines, tokens, limit)) pieces.push({ ...window, headings: unit.path });
       continue;
     }
-    if (current.length > 0 && currentSize + unitSize > limit) flush();
+    // Each definition starts a chunk of its own (after the comments and imports just before it),
+    // so a hit names the one function or class it holds.
+    const holdsDefinition = current.some((each) => each.definition);
+    if (current.length > 0 && (currentSize + unitSize > limit || (unit.definition && holdsDefinition))) flush();
     current.push(unit);
     currentSize += unitSize;
   }

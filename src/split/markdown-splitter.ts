@@ -114,7 +114,8 @@ export class MarkdownSplitter implements Splitter {
     let tokens = 0;
     for (let index = previous.length - 1; index >= 0; index--) {
       const unit = previous[index]!;
-      if (isFence(unit)) break;
+      // Code blocks and tables are never repeated: a table's rows need their header.
+      if (isFence(unit) || tableRows(unit)) break;
       const size = this.#count(unit);
       if (tokens + size <= budget) {
         kept.unshift(unit);
@@ -156,7 +157,28 @@ export class MarkdownSplitter implements Splitter {
    */
   #fit(text: string): string[] {
     if (this.#count(text) <= this.chunkSize) return [text];
+    const table = tableRows(text);
+    if (table) return this.#cutTable(table.header, table.rows);
     return this.#cut(text, this.chunkSize - this.chunkOverlap, 0);
+  }
+
+  /**
+   * A Markdown table too large for one chunk, cut between rows: every piece starts with the
+   * header row and its separator, so no row is read without the names of its columns.
+   */
+  #cutTable(header: string, rows: readonly string[]): string[] {
+    const limit = this.chunkSize - this.chunkOverlap;
+    const pieces: string[] = [];
+    let current: string[] = [];
+    for (const row of rows) {
+      if (current.length > 0 && this.#count([header, ...current, row].join('\n')) > limit) {
+        pieces.push([header, ...current].join('\n'));
+        current = [];
+      }
+      current.push(row);
+    }
+    if (current.length > 0) pieces.push([header, ...current].join('\n'));
+    return pieces;
   }
 
   #cut(text: string, limit: number, level: number): string[] {
@@ -208,6 +230,14 @@ function splitOutsideSpans(text: string, separator: RegExp): string[] {
   }
   pieces.push(text.slice(start));
   return pieces.map((piece) => piece.trim()).filter((piece) => piece !== '');
+}
+
+/** A paragraph that is a Markdown table: its header row with the separator line, and its rows. */
+function tableRows(text: string): { header: string; rows: string[] } | undefined {
+  const lines = text.split('\n');
+  if (lines.length < 3 || !lines.every((line) => line.trim().startsWith('|'))) return undefined;
+  if (!/^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(lines[1]!)) return undefined;
+  return { header: `${lines[0]}\n${lines[1]}`, rows: lines.slice(2) };
 }
 
 function isFence(text: string): boolean {

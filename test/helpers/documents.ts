@@ -40,3 +40,55 @@ export function seededRandom(seed: number): () => number {
     return state / 2147483647;
   };
 }
+
+/** Writes a real Word document: a title, a section with a paragraph, and a table whose first row is its header. */
+export async function writeDocx(
+  file: string,
+  content: { title: string; section: string; paragraph: string; table: string[][] },
+): Promise<void> {
+  const { Document, HeadingLevel, Packer, Paragraph, Table, TableCell, TableRow } = await import('docx');
+  const row = (cells: string[]) => new TableRow({ children: cells.map((text) => new TableCell({ children: [new Paragraph(text)] })) });
+  const document = new Document({
+    sections: [
+      {
+        children: [
+          new Paragraph({ text: content.title, heading: HeadingLevel.HEADING_1 }),
+          new Paragraph({ text: content.section, heading: HeadingLevel.HEADING_2 }),
+          new Paragraph(content.paragraph),
+          new Table({ rows: content.table.map(row) }),
+        ],
+      },
+    ],
+  });
+  await writeFile(file, await Packer.toBuffer(document));
+}
+
+/** Writes a real PowerPoint deck: one slide per entry, with its title, body lines and speaker notes. */
+export async function writePptx(
+  file: string,
+  slides: ReadonlyArray<{ title: string; body?: string; notes?: string; table?: string[][] }>,
+): Promise<void> {
+  // What this helper uses of pptxgenjs (its default export's types do not construct under nodenext).
+  interface Slide {
+    addText(text: string, options: Record<string, unknown>): void;
+    addTable(rows: Array<Array<{ text: string }>>, options: Record<string, unknown>): void;
+    addNotes(notes: string): void;
+  }
+  const PptxGenJS = (await import('pptxgenjs')).default as unknown as new () => {
+    addSlide(): Slide;
+    write(options: { outputType: 'nodebuffer' }): Promise<unknown>;
+  };
+  const deck = new PptxGenJS();
+  for (const content of slides) {
+    const slide = deck.addSlide();
+    slide.addText(content.title, { x: 0.5, y: 0.3, w: 9, h: 1, fontSize: 28 });
+    if (content.body) slide.addText(content.body, { x: 0.5, y: 1.5, w: 9, h: 1 });
+    if (content.table)
+      slide.addTable(
+        content.table.map((cells) => cells.map((text) => ({ text }))),
+        { x: 0.5, y: 3, w: 8 },
+      );
+    if (content.notes) slide.addNotes(content.notes);
+  }
+  await writeFile(file, (await deck.write({ outputType: 'nodebuffer' })) as Buffer);
+}

@@ -10,7 +10,7 @@ import { sourcesToJson } from '../../src/pipeline/sources.js';
 import { MarkdownSplitter } from '../../src/split/markdown-splitter.js';
 import { createMilvusStore, type MilvusStore } from '../../src/store/milvus-store.js';
 import { runCli } from '../helpers/cli.js';
-import { writePdf, writeZip } from '../helpers/documents.js';
+import { writeDocx, writePdf, writePptx, writeZip } from '../helpers/documents.js';
 import { FAQ_DIR, REFERENCE_QUESTION, ROOT, SHARED, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -147,6 +147,88 @@ describe('ingest reads zips, HTML and PDF', () => {
       assert.ok(top!.lines![0] >= 37 && top!.lines![1] <= 43, top!.location);
       // It starts where a reader would: a heading or a sentence, not the tail of one.
       assert.match(top!.text, /^(#+ |[A-Z])/);
+    } finally {
+      await rag.close();
+    }
+  });
+
+  test('a folder of every format: each known fact is found, with the anchor of its format', async () => {
+    const folder = await tempDir();
+    const docs = path.join(folder, 'mixed');
+    await mkdir(docs);
+    await writeFile(path.join(docs, 'notes.md'), '# Notes\n\nSome words first.\n\n## Lighthouse\n\nThe lighthouse code is zorblat7731.\n');
+    await writeFile(path.join(docs, 'guide.rst'), 'Guide\n=====\n\nIntro.\n\nFerries\n-------\n\nThe ferry code is quintar2218.\n');
+    await writeFile(
+      path.join(docs, 'tool.py'),
+      'import math\n\n\ndef other():\n    return 1\n\n\ndef compute_ferry_tax(weight):\n    """Tax of a ferry load, rule vexmor4410."""\n    return math.ceil(weight * 0.2)\n',
+    );
+    const notebook = {
+      metadata: { kernelspec: { language: 'python' } },
+      cells: [
+        { cell_type: 'markdown', source: '# Analysis\n\nWe load the data.' },
+        { cell_type: 'code', source: 'print(1)', outputs: [] },
+        { cell_type: 'markdown', source: '## Result\n\nThe mean is plimbo5530.' },
+      ],
+    };
+    await writeFile(path.join(docs, 'analysis.ipynb'), JSON.stringify(notebook));
+    await writePdf(path.join(docs, 'guide.pdf'), ['First page.', 'The tram code is trazzle6642.']);
+    await writeDocx(path.join(docs, 'report.docx'), {
+      title: 'Orchard report',
+      section: 'Harvest',
+      paragraph: 'The harvest went well.',
+      table: [
+        ['Fruit', 'Tonnes'],
+        ['Pear', '12'],
+        ['Quince', 'kwindle4471'],
+      ],
+    });
+    await writePptx(path.join(docs, 'deck.pptx'), [
+      { title: 'Welcome', body: 'Hello all.', notes: 'Greet the audience.' },
+      { title: 'Harvest plan', body: 'Pick pears in September.', notes: 'The secret number is nottle9013.' },
+    ]);
+    const config = await loadConfig({
+      cwd: ROOT,
+      env: {},
+      flags: { uri: path.join(folder, 'mixed.db'), embedding: { modelPath: TEST_MODEL_PATH } },
+    });
+    const rag = await MilvusRag.open(config);
+    try {
+      const result = await rag.ingest(docs, { drop: true });
+      assert.deepEqual([result.files, result.failedCount], [7, 0], JSON.stringify(result.failed));
+      const top = async (word: string) => sourcesToJson(await rag.search(word, { limit: 1 }))[0]!;
+      const lineOf = async (file: string, text: string) =>
+        (await readFile(path.join(docs, file), 'utf8')).split('\n').findIndex((line) => line.includes(text)) + 1;
+      const within = (hit: { lines?: [number, number] }, line: number) =>
+        hit.lines !== undefined && hit.lines[0] <= line && line <= hit.lines[1];
+
+      const md = await top('zorblat7731');
+      assert.equal(md.source, 'notes.md');
+      assert.ok(within(md, await lineOf('notes.md', 'zorblat7731')), md.location);
+      assert.equal(md.headings, 'Notes > Lighthouse');
+      const rst = await top('quintar2218');
+      assert.equal(rst.source, 'guide.rst');
+      assert.ok(within(rst, await lineOf('guide.rst', 'quintar2218')), rst.location);
+      assert.equal(rst.headings, 'Guide > Ferries');
+      const py = await top('vexmor4410');
+      assert.equal(py.source, 'tool.py');
+      assert.ok(within(py, await lineOf('tool.py', 'def compute_ferry_tax')), py.location);
+      assert.equal(py.headings, 'compute_ferry_tax');
+      const nb = await top('plimbo5530');
+      assert.equal(nb.location, 'analysis.ipynb, cell 3');
+      const pdf = await top('trazzle6642');
+      assert.equal(pdf.location, 'guide.pdf, page 2');
+      const docx = await top('kwindle4471');
+      assert.equal(docx.source, 'report.docx');
+      assert.equal(docx.headings, 'Orchard report > Harvest');
+      assert.match(
+        docx.text,
+        /\| Fruit \| Tonnes \|\n\| --- \| --- \|\n(.*\n)*\| Quince \| kwindle4471 \|/,
+        'the row comes with its header row',
+      );
+      const slide = await top('nottle9013');
+      assert.equal(slide.location, 'deck.pptx, slide 2');
+      assert.equal(slide.headings, 'Harvest plan');
+      assert.match(slide.text, /Speaker notes: The secret number is nottle9013\./);
     } finally {
       await rag.close();
     }
