@@ -25,10 +25,19 @@ export interface SourceDocument {
    * then carry `metadata.lines`. Not for text made from another form (HTML, PDF, Office files).
    */
   lineNumbered?: boolean;
+  /** A workbook: each sheet's header and rows; chunks then carry `metadata.sheet` and `metadata.rows`. */
+  sheets?: SheetTable[];
   /** A notebook: the line (0-based, in `text`) where each cell starts; chunks then carry `metadata.cells`. */
   cellStarts?: number[];
   /** Source code or a config file: its language, and its definitions where a parser knows them. */
   code?: { language: string; sections?: CodeSection[] };
+}
+
+/** One sheet of a workbook: its header row and its rows, with their row numbers in the sheet. */
+export interface SheetTable {
+  name: string;
+  header: string[];
+  rows: Array<{ number: number; cells: string[] }>;
 }
 
 /** A definition of a source file: its name path (`Class > method`) and its lines (1-based, inclusive). */

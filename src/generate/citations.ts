@@ -11,6 +11,9 @@ export interface Citation {
   lines?: [number, number];
   /** First and last cell of a notebook. */
   cells?: [number, number];
+  /** The sheet and rows of a workbook. */
+  sheet?: string;
+  rows?: [number, number];
   distance: number;
 }
 

@@ -74,4 +74,18 @@ describe('formats', () => {
     assert.equal(other.code, undefined);
     assert.equal(other.lineNumbered, true);
   });
+
+  test('corrupt or fake Office files fail one by one, naming the file', async () => {
+    for (const [file, kind] of [
+      ['report.docx', 'Word document'],
+      ['deck.pptx', 'PowerPoint deck'],
+      ['book.xlsx', 'Excel workbook'],
+    ] as const) {
+      await assert.rejects(readDocument(entry(file, 'this is plain text, not a zip')), (error: unknown) => {
+        assert.ok(error instanceof LoadError, String(error));
+        assert.match(error.message, new RegExp(`/docs/${file.replace('.', '\\.')} is not a readable ${kind}`));
+        return true;
+      });
+    }
+  });
 });

@@ -7,6 +7,7 @@ import { docxToMarkdown } from './docx.js';
 import { MARKUP_EXTENSIONS } from './markup.js';
 import { notebookToMarkdown } from './notebook.js';
 import { readPptxSlides } from './pptx.js';
+import { readXlsxSheets } from './xlsx.js';
 import { htmlToText } from './html.js';
 import { readPdfPages } from './pdf.js';
 import { decodeText } from './text.js';
@@ -45,6 +46,16 @@ const FORMATS: Readonly<Record<string, FormatReader>> = {
   '.pptx': async (bytes, location) => {
     const pages = await readPptxSlides(bytes, location);
     return { text: pages.map((page) => page.text).join('\n\n'), pages };
+  },
+  '.xlsx': async (bytes, location) => {
+    const sheets = await readXlsxSheets(bytes, location);
+    // The text (what sync hashes) is every sheet's rows as they are.
+    const text = sheets
+      .map((sheet) =>
+        [sheet.name, sheet.header.join('\t'), ...sheet.rows.map((row) => `${row.number}\t${row.cells.join('\t')}`)].join('\n'),
+      )
+      .join('\n\n');
+    return { text, sheets };
   },
   '.ipynb': async (bytes, location) => {
     const { text, cellStarts } = notebookToMarkdown(decodeText(bytes, location), location);

@@ -14,6 +14,9 @@ export interface SourceJson {
   lines?: [number, number];
   /** First and last cell (1-based) of a notebook. */
   cells?: [number, number];
+  /** The sheet of a workbook and its first and last row. */
+  sheet?: string;
+  rows?: [number, number];
   /** Where it is, for people: `src/quantile.py:19-25`, `guide.pdf, page 4`. */
   location: string;
   text: string;

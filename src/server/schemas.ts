@@ -59,6 +59,8 @@ export const Source = z
       .optional()
       .openapi({ description: 'first and last line (1-based) of a text, Markdown or code file' }),
     cells: z.tuple([z.number().int(), z.number().int()]).optional().openapi({ description: 'first and last cell (1-based) of a notebook' }),
+    sheet: z.string().optional().openapi({ description: 'the sheet of a workbook' }),
+    rows: z.tuple([z.number().int(), z.number().int()]).optional().openapi({ description: 'first and last row of the sheet' }),
     location: z.string().openapi({ example: 'product_faq.md:12-18', description: 'where it is, for people' }),
     text: z.string(),
   })
@@ -95,6 +97,8 @@ const Citation = z
     page: z.number().int().optional(),
     lines: z.tuple([z.number().int(), z.number().int()]).optional(),
     cells: z.tuple([z.number().int(), z.number().int()]).optional(),
+    sheet: z.string().optional(),
+    rows: z.tuple([z.number().int(), z.number().int()]).optional(),
     distance: z.number(),
   })
   .openapi('Citation');

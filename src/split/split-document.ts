@@ -2,6 +2,7 @@ import type { Chunk, SourceDocument } from '../types.js';
 import { indexTextOf } from './index-text.js';
 import { splitCode } from './code-splitter.js';
 import { addLineAnchors } from './line-anchors.js';
+import { splitSheets } from './sheet-splitter.js';
 import type { Splitter } from './splitter.js';
 
 const estimateTokens = (text: string) => Math.ceil(text.length / 4);
@@ -14,6 +15,15 @@ const estimateTokens = (text: string) => Math.ceil(text.length / 4);
  * `indexContext` gets each chunk's `indexText` (title and heading path in front).
  */
 export function splitDocument(splitter: Splitter, document: SourceDocument): Chunk[] {
+  // A workbook's rows go in chunks under their sheet's header row.
+  if (document.sheets) {
+    return splitSheets(document.source, document.sheets, splitter.budget ?? { chunkSize: 256, countTokens: estimateTokens }).map(
+      (chunk) => {
+        const indexText = splitter.indexContext ? indexTextOf(chunk, undefined) : undefined;
+        return indexText === undefined ? chunk : { ...chunk, indexText };
+      },
+    );
+  }
   // Code and config files are cut at their definitions or in line windows, whatever the splitter.
   if (document.code) {
     const chunks = splitCode(document, splitter.budget ?? { chunkSize: 256, countTokens: estimateTokens });

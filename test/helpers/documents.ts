@@ -92,3 +92,14 @@ export async function writePptx(
   }
   await writeFile(file, (await deck.write({ outputType: 'nodebuffer' })) as Buffer);
 }
+
+/** Writes a real Excel workbook: one sheet per entry, its rows as given (the first is the header). */
+export async function writeXlsx(file: string, sheets: Record<string, Array<Array<string | number>>>): Promise<void> {
+  const { default: ExcelJS } = await import('exceljs');
+  const workbook = new ExcelJS.Workbook();
+  for (const [name, rows] of Object.entries(sheets)) {
+    const sheet = workbook.addWorksheet(name);
+    for (const row of rows) sheet.addRow(row);
+  }
+  await writeFile(file, Buffer.from(await workbook.xlsx.writeBuffer()));
+}

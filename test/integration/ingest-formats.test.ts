@@ -10,7 +10,7 @@ import { sourcesToJson } from '../../src/pipeline/sources.js';
 import { MarkdownSplitter } from '../../src/split/markdown-splitter.js';
 import { createMilvusStore, type MilvusStore } from '../../src/store/milvus-store.js';
 import { runCli } from '../helpers/cli.js';
-import { writeDocx, writePdf, writePptx, writeZip } from '../helpers/documents.js';
+import { writeDocx, writePdf, writePptx, writeXlsx, writeZip } from '../helpers/documents.js';
 import { FAQ_DIR, REFERENCE_QUESTION, ROOT, SHARED, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -152,7 +152,7 @@ describe('ingest reads zips, HTML and PDF', () => {
     }
   });
 
-  test('a folder of every format: each known fact is found, with the anchor of its format', async () => {
+  test('a folder of every format: each known fact is found, with the anchor of its format (a line, a cell, a page, a slide, a sheet row)', async () => {
     const folder = await tempDir();
     const docs = path.join(folder, 'mixed');
     await mkdir(docs);
@@ -186,6 +186,17 @@ describe('ingest reads zips, HTML and PDF', () => {
       { title: 'Welcome', body: 'Hello all.', notes: 'Greet the audience.' },
       { title: 'Harvest plan', body: 'Pick pears in September.', notes: 'The secret number is nottle9013.' },
     ]);
+    await writeXlsx(path.join(docs, 'book.xlsx'), {
+      Costs: [
+        ['Item', 'Cost'],
+        ['Crates', 3.5],
+      ],
+      Harvest: [
+        ['Fruit', 'Tonnes', 'Picker'],
+        ['Pear', 12, 'Ann'],
+        ['Quince', 9, 'glimmer8812'],
+      ],
+    });
     const config = await loadConfig({
       cwd: ROOT,
       env: {},
@@ -194,7 +205,7 @@ describe('ingest reads zips, HTML and PDF', () => {
     const rag = await MilvusRag.open(config);
     try {
       const result = await rag.ingest(docs, { drop: true });
-      assert.deepEqual([result.files, result.failedCount], [7, 0], JSON.stringify(result.failed));
+      assert.deepEqual([result.files, result.failedCount], [8, 0], JSON.stringify(result.failed));
       const top = async (word: string) => sourcesToJson(await rag.search(word, { limit: 1 }))[0]!;
       const lineOf = async (file: string, text: string) =>
         (await readFile(path.join(docs, file), 'utf8')).split('\n').findIndex((line) => line.includes(text)) + 1;
@@ -229,6 +240,12 @@ describe('ingest reads zips, HTML and PDF', () => {
       assert.equal(slide.location, 'deck.pptx, slide 2');
       assert.equal(slide.headings, 'Harvest plan');
       assert.match(slide.text, /Speaker notes: The secret number is nottle9013\./);
+      const sheet = await top('glimmer8812');
+      assert.equal(sheet.location, 'book.xlsx, sheet Harvest, rows 2-3', JSON.stringify(sheet));
+      assert.match(
+        sheet.text,
+        /^\| Fruit \| Tonnes \| Picker \|\n\| --- \| --- \| --- \|\n\| Pear \| 12 \| Ann \|\n\| Quince \| 9 \| glimmer8812 \|$/,
+      );
     } finally {
       await rag.close();
     }
