@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, test } from 'node:test';
+import { writeZip } from '../../test/helpers/documents.js';
+import { tempDir } from '../../test/helpers/temp.js';
 import { LoadError } from '../errors.js';
 import { MarkdownSplitter } from '../split/markdown-splitter.js';
 import { splitDocument } from '../split/split-document.js';
@@ -87,5 +91,38 @@ describe('formats', () => {
         return true;
       });
     }
+  });
+
+  test('an EPUB book: chapters in spine order, each headed by its title; a broken spine is named', async () => {
+    const folder = await tempDir();
+    const book = path.join(folder, 'book.epub');
+    const chapter = (title: string, body: string) =>
+      `<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>${title}</title></head><body>${body}</body></html>`;
+    const container = '<?xml version="1.0"?><container><rootfiles><rootfile full-path="OEBPS/content.opf"/></rootfiles></container>';
+    const opf = (spine: string) =>
+      `<?xml version="1.0"?><package><manifest><item id="a" href="one.xhtml"/><item id="b" href="two.xhtml"/></manifest><spine>${spine}</spine></package>`;
+    await writeZip(book, {
+      mimetype: 'application/epub+zip',
+      'META-INF/container.xml': container,
+      'OEBPS/content.opf': opf('<itemref idref="b"/><itemref idref="a"/>'),
+      'OEBPS/one.xhtml': chapter('The Orchard', '<p>Pears grow here.</p><h2>Pruning</h2><p>Prune in winter.</p>'),
+      'OEBPS/two.xhtml': chapter('Before', '<h1>Prologue</h1><p>It began with a seed.</p>'),
+    });
+    const bytes = await readFile(book);
+    const document = await readDocument({ source: 'book.epub', location: book, size: bytes.length, read: async () => bytes });
+    assert.equal(
+      document.text,
+      '# Prologue\n\nIt began with a seed.\n\n# The Orchard\n\nPears grow here.\n\n## Pruning\n\nPrune in winter.',
+    );
+    const chunks = splitDocument(new MarkdownSplitter({ chunkSize: 12, chunkOverlap: 0 }), document);
+    assert.deepEqual(chunks.find((chunk) => chunk.text.includes('Prune in winter'))!.headings, ['The Orchard', 'Pruning']);
+
+    const broken = path.join(folder, 'broken.epub');
+    await writeZip(broken, { 'META-INF/container.xml': container, 'OEBPS/content.opf': opf('') });
+    const brokenBytes = await readFile(broken);
+    await assert.rejects(
+      readDocument({ source: 'broken.epub', location: broken, size: brokenBytes.length, read: async () => brokenBytes }),
+      /broken\.epub is not a readable EPUB book: its spine lists no chapters/,
+    );
   });
 });

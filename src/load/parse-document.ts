@@ -4,6 +4,7 @@ import type { SourceDocument } from '../types.js';
 import type { SourceEntry } from './source-types.js';
 import { CODE_LANGUAGES, codeLanguageOf, parseDefinitions } from './code.js';
 import { docxToMarkdown } from './docx.js';
+import { epubToMarkdown } from './epub.js';
 import { MARKUP_EXTENSIONS } from './markup.js';
 import { notebookToMarkdown } from './notebook.js';
 import { readPptxSlides } from './pptx.js';
@@ -57,6 +58,7 @@ const FORMATS: Readonly<Record<string, FormatReader>> = {
       .join('\n\n');
     return { text, sheets };
   },
+  '.epub': async (bytes, location) => ({ text: await epubToMarkdown(bytes, location) }),
   '.ipynb': async (bytes, location) => {
     const { text, cellStarts } = notebookToMarkdown(decodeText(bytes, location), location);
     return { text, lineNumbered: true, cellStarts };

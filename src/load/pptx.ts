@@ -9,27 +9,16 @@
  * @module load/pptx
  */
 import path from 'node:path';
-import { XMLParser } from 'fast-xml-parser';
-import yauzl from 'yauzl';
-import { LoadError, messageOf } from '../errors.js';
-
-/** An XML element as fast-xml-parser gives it with `preserveOrder`: `{ tag: children, ':@': attributes }`. */
-type XmlNode = Record<string, unknown> & { ':@'?: Record<string, string>; '#text'?: string | number };
-
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  trimValues: false,
-});
+import { LoadError } from '../errors.js';
+import { attribute, children, findAll, parseXml, tagOf, type XmlNode } from './xml.js';
+import { zipTextParts } from './zip-parts.js';
 
 /** The slides of a deck, in presentation order, each as Markdown text with its number. */
 export async function readPptxSlides(bytes: Uint8Array, location: string): Promise<Array<{ page: number; text: string }>> {
-  const parts = await unzip(bytes, location);
+  const parts = await zipTextParts(bytes, location, 'PowerPoint deck', /\.(xml|rels)$/);
   const xml = (name: string): XmlNode[] | undefined => {
     const part = parts.get(name);
-    return part === undefined ? undefined : (parser.parse(part) as XmlNode[]);
+    return part === undefined ? undefined : parseXml(part);
   };
   const presentation = xml('ppt/presentation.xml');
   const relations = relationsOf(xml('ppt/_rels/presentation.xml.rels'));
@@ -122,31 +111,6 @@ function textOf(nodes: XmlNode[]): string {
   return text;
 }
 
-function tagOf(node: XmlNode): string | undefined {
-  return Object.keys(node).find((key) => key !== ':@' && key !== '#text');
-}
-
-function children(node: XmlNode): XmlNode[] {
-  const tag = tagOf(node);
-  const value = tag === undefined ? undefined : node[tag];
-  return Array.isArray(value) ? (value as XmlNode[]) : [];
-}
-
-function attribute(node: XmlNode, name: string): string | undefined {
-  return node[':@']?.[name];
-}
-
-/** Every element with this tag under the nodes, depth first in document order. */
-function findAll(nodes: XmlNode[], tag: string): XmlNode[] {
-  const found: XmlNode[] = [];
-  for (const node of nodes) {
-    const own = tagOf(node);
-    if (own === tag) found.push(node);
-    else if (own !== undefined) found.push(...findAll(children(node), tag));
-  }
-  return found;
-}
-
 /** Relationship id -> target, of a `.rels` part. */
 function relationsOf(rels: XmlNode[] | undefined): Map<string, string> {
   const map = new Map<string, string>();
@@ -160,43 +124,4 @@ function relationsOf(rels: XmlNode[] | undefined): Map<string, string> {
 
 function relsOf(part: string): string {
   return path.posix.join(path.posix.dirname(part), '_rels', `${path.posix.basename(part)}.rels`);
-}
-
-/** The XML parts of a zip held in memory (media and other binary parts are skipped). */
-async function unzip(bytes: Uint8Array, location: string): Promise<Map<string, string>> {
-  const parts = new Map<string, string>();
-  try {
-    const zip = await yauzl.fromBufferPromise(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { lazyEntries: true });
-    await new Promise<void>((resolve, reject) => {
-      zip.on('entry', (entry: yauzl.Entry) => {
-        if (!/\.(xml|rels)$/.test(entry.fileName)) {
-          zip.readEntry();
-          return;
-        }
-        zip.openReadStream(entry, (error, stream) => {
-          if (error) return reject(error);
-          const chunks: Buffer[] = [];
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.once('error', reject);
-          stream.once('end', () => {
-            parts.set(entry.fileName, Buffer.concat(chunks).toString('utf8'));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.once('end', () => resolve());
-      zip.once('error', reject);
-      zip.readEntry();
-    });
-  } catch (error) {
-    throw new LoadError(
-      'load.corrupt',
-      `${location} is not a readable PowerPoint deck (corrupt, or protected by a password): ${messageOf(error)}`,
-      {
-        cause: error,
-        context: { file: location },
-      },
-    );
-  }
-  return parts;
 }
