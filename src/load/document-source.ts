@@ -4,6 +4,7 @@ import { LoadError, messageOf, redactUrl } from '../errors.js';
 import { downloadToTempFile, isUrl } from './download.js';
 import { openFolderSource } from './folder-source.js';
 import { isRecordFile, openRecordSource } from './record-source.js';
+import { openSheetSource } from './xlsx.js';
 import { isInside, realRoots } from './roots.js';
 import type { DocumentSource, OpenSourceOptions } from './source-types.js';
 import { isZipFile, openZipSource } from './zip-source.js';
@@ -43,6 +44,15 @@ export async function openSource(input: string, options: OpenSourceOptions): Pro
       });
     }
     return openRecordSource(input, options.records ?? {});
+  }
+  // A workbook as the source itself is streamed, a block of rows at a time (any size).
+  if (input.toLowerCase().endsWith('.xlsx') && (await stat(input).catch(() => undefined))?.isFile()) {
+    if (!(await allowedFile(input, options))) {
+      throw new LoadError('load.outside-roots', `${input}: not read, it lies outside the folders allowed here`, {
+        context: { file: input },
+      });
+    }
+    return openSheetSource(input);
   }
   if (input.toLowerCase().endsWith('.zip')) {
     try {

@@ -8,7 +8,7 @@ import { epubToMarkdown } from './epub.js';
 import { MARKUP_EXTENSIONS } from './markup.js';
 import { notebookToMarkdown } from './notebook.js';
 import { readPptxSlides } from './pptx.js';
-import { readXlsxSheets } from './xlsx.js';
+import { readXlsxSheets, sheetDocument } from './xlsx.js';
 import { htmlToText } from './html.js';
 import { readPdfPages } from './pdf.js';
 import { decodeText } from './text.js';
@@ -48,15 +48,9 @@ const FORMATS: Readonly<Record<string, FormatReader>> = {
     const pages = await readPptxSlides(bytes, location);
     return { text: pages.map((page) => page.text).join('\n\n'), pages };
   },
-  '.xlsx': async (bytes, location) => {
-    const sheets = await readXlsxSheets(bytes, location);
-    // The text (what sync hashes) is every sheet's rows as they are.
-    const text = sheets
-      .map((sheet) =>
-        [sheet.name, sheet.header.join('\t'), ...sheet.rows.map((row) => `${row.number}\t${row.cells.join('\t')}`)].join('\n'),
-      )
-      .join('\n\n');
-    return { text, sheets };
+  '.xlsx': async (bytes, location, source) => {
+    const { text, sheets } = sheetDocument(source, location, await readXlsxSheets(bytes, location));
+    return { text, ...(sheets ? { sheets } : {}) };
   },
   '.epub': async (bytes, location) => ({ text: await epubToMarkdown(bytes, location) }),
   '.ipynb': async (bytes, location) => {

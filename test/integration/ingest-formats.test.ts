@@ -250,4 +250,39 @@ describe('ingest reads zips, HTML and PDF', () => {
       await rag.close();
     }
   });
+
+  test('a workbook as the source is streamed in blocks of 500 rows: anchors, and an edited row rewrites only its block', async () => {
+    const folder = await tempDir();
+    const file = path.join(folder, 'ledger.xlsx');
+    const rows = (edited: boolean) => [
+      ['Account', 'Amount', 'Memo'],
+      ...Array.from({ length: 1_800 }, (_, index) => [
+        `acct-${index}`,
+        index,
+        edited && index === 1_234 ? 'refund wobblequat5521' : `memo ${index}`,
+      ]),
+    ];
+    await writeXlsx(file, { Ledger: rows(false) });
+    const config = await loadConfig({
+      cwd: ROOT,
+      env: {},
+      flags: { uri: path.join(folder, 'ledger.db'), embedding: { modelPath: TEST_MODEL_PATH } },
+    });
+    const rag = await MilvusRag.open(config);
+    try {
+      const first = await rag.ingest(file, { drop: true });
+      assert.deepEqual([first.files, first.failedCount], [4, 0], 'four blocks of up to 500 rows');
+      await writeXlsx(file, { Ledger: rows(true) });
+      const second = await rag.ingest(file);
+      assert.deepEqual([second.skipped, second.updated], [3, 1], 'only the block of the edited row is written again');
+      const [hit] = sourcesToJson(await rag.search('wobblequat5521', { limit: 1 }));
+      assert.equal(hit!.source, 'ledger.xlsx#Ledger/3');
+      assert.equal(hit!.sheet, 'Ledger');
+      assert.ok(hit!.rows![0] <= 1_236 && 1_236 <= hit!.rows![1], hit!.location);
+      assert.match(hit!.text, /^\| Account \| Amount \| Memo \|\n\| --- \| --- \| --- \|\n/);
+      assert.match(hit!.text, /\| acct-1234 \| 1234 \| refund wobblequat5521 \|/);
+    } finally {
+      await rag.close();
+    }
+  });
 });
