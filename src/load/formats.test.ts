@@ -125,4 +125,26 @@ describe('formats', () => {
       /broken\.epub is not a readable EPUB book: its spine lists no chapters/,
     );
   });
+
+  test('e-mail: a message with its subject as heading and its sender; a mailbox one section per message', async () => {
+    const message = (subject: string, body: string) =>
+      `From: Ann Lee <ann@example.org>\r\nTo: team@example.org\r\nSubject: ${subject}\r\nDate: Tue, 1 Sep 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`;
+    const eml = await readDocument(entry('note.eml', message('Harvest =?UTF-8?Q?d=C3=A9j=C3=A0?= done', 'The pears are in.')));
+    assert.match(
+      eml.text,
+      /^# Harvest déjà done\n\nFrom: Ann Lee <ann@example\.org> · To: team@example\.org · Date: .+\n\nThe pears are in\.$/,
+    );
+    const mbox = await readDocument(
+      entry(
+        'box.mbox',
+        `From ann@example.org Tue Sep  1 10:00:00 2026\n${message('First', 'One.')}\nFrom ann@example.org Tue Sep  2 10:00:00 2026\n${message('Second', '>From the start.')}`,
+      ),
+    );
+    const chunks = splitDocument(new MarkdownSplitter({ chunkSize: 30, chunkOverlap: 0 }), mbox);
+    assert.deepEqual(
+      chunks.map((chunk) => chunk.headings.join(' > ')),
+      ['First', 'Second'],
+    );
+    assert.match(chunks[1]!.text, /From the start\./);
+  });
 });

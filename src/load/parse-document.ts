@@ -4,6 +4,7 @@ import type { SourceDocument } from '../types.js';
 import type { SourceEntry } from './source-types.js';
 import { CODE_LANGUAGES, codeLanguageOf, parseDefinitions } from './code.js';
 import { docxToMarkdown } from './docx.js';
+import { emailToMarkdown, mboxToMarkdown } from './email.js';
 import { epubToMarkdown } from './epub.js';
 import { MARKUP_EXTENSIONS } from './markup.js';
 import { notebookToMarkdown } from './notebook.js';
@@ -53,6 +54,8 @@ const FORMATS: Readonly<Record<string, FormatReader>> = {
     return { text, ...(sheets ? { sheets } : {}) };
   },
   '.epub': async (bytes, location) => ({ text: await epubToMarkdown(bytes, location) }),
+  '.eml': async (bytes, location) => ({ text: await emailToMarkdown(bytes, location) }),
+  '.mbox': async (bytes, location) => ({ text: await mboxToMarkdown(decodeText(bytes, location), location) }),
   '.ipynb': async (bytes, location) => {
     const { text, cellStarts } = notebookToMarkdown(decodeText(bytes, location), location);
     return { text, lineNumbered: true, cellStarts };
