@@ -3,25 +3,35 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { LoadError, messageOf } from '../errors.js';
+import { DEFAULT_EXCLUDE_GLOBS, DEFAULT_EXCLUDED_FOLDERS, type IgnoreOptions, IgnoreRules, type SkipReason } from './ignore-rules.js';
 import { escapesFolder, isInside, isWithin, realRoots } from './roots.js';
 import type { DocumentSource, OpenSourceOptions, SourceEntry } from './source-types.js';
+
+/** A file a walk left out, and why. Folders left out by default are listed once, with a trailing `/`. */
+export interface SkippedFile {
+  /** Relative to the walked folder, POSIX separators. */
+  path: string;
+  reason: SkipReason;
+}
 
 /**
  * Resolves a folder, a glob or a single file to a sorted list of absolute file paths plus the
  * base folder that `source` paths are made relative to. With `include`, a folder is searched
- * with that glob and the base is the glob's static part.
+ * with that glob and the base is the glob's static part. Walks (a folder, a glob) leave out what
+ * the {@link IgnoreRules} say, and list it in `skipped`; a single file named is always read.
  */
 export async function resolveSourcePaths(
   input: string,
   extensions: readonly string[] = ['.md'],
   include?: string,
-): Promise<{ base: string; files: string[] }> {
+  ignoreOptions: IgnoreOptions = {},
+): Promise<{ base: string; files: string[]; skipped: SkippedFile[] }> {
   // Globs are written with POSIX separators on every platform.
   const pattern = input.split(path.sep).join('/');
   if (isDynamicPattern(pattern)) {
     const base = globBase(pattern);
     const relative = path.posix.relative(base, pattern);
-    return { base: path.resolve(base), files: await globFiles(relative, { cwd: path.resolve(base) }) };
+    return filterWalk(path.resolve(base), await globFiles(relative, { cwd: path.resolve(base) }), ignoreOptions);
   }
   const absolute = path.resolve(input);
   let info: Awaited<ReturnType<typeof stat>>;
@@ -33,14 +43,34 @@ export async function resolveSourcePaths(
       context: { file: input },
     });
   }
-  if (info.isFile()) return { base: path.dirname(absolute), files: [absolute] };
+  if (info.isFile()) return { base: path.dirname(absolute), files: [absolute], skipped: [] };
   if (include !== undefined) {
     const files = await globFiles(include, { cwd: absolute });
     const wanted = files.filter((file) => extensions.includes(path.extname(file).toLowerCase()));
-    return { base: path.resolve(absolute, globBase(include)), files: wanted };
+    const walked = await filterWalk(absolute, wanted, ignoreOptions);
+    return { ...walked, base: path.resolve(absolute, globBase(include)) };
   }
   const patterns = extensions.map((extension) => `**/*${extension}`);
-  return { base: absolute, files: await globFiles(patterns, { cwd: absolute, caseSensitiveMatch: false }) };
+  return filterWalk(absolute, await globFiles(patterns, { cwd: absolute, caseSensitiveMatch: false }), ignoreOptions);
+}
+
+/** The files of a walk that its rules keep, and those they leave out (with the default folders not entered). */
+async function filterWalk(
+  root: string,
+  found: readonly string[],
+  options: IgnoreOptions,
+): Promise<{ base: string; files: string[]; skipped: SkippedFile[] }> {
+  const rules = new IgnoreRules(root, options);
+  const files: string[] = [];
+  const skipped: SkippedFile[] = [];
+  for (const file of found) {
+    const reason = await rules.skipReason(file);
+    if (reason === undefined) files.push(file);
+    else skipped.push({ path: path.relative(root, file).split(path.sep).join('/'), reason });
+  }
+  // The folders never entered (node_modules/, .git/ ...): named once each, not walked for a count.
+  for (const folder of await excludedFoldersBelow(root)) skipped.push({ path: `${folder}/`, reason: 'default' });
+  return { base: root, files, skipped };
 }
 
 /**
@@ -50,12 +80,12 @@ export async function resolveSourcePaths(
  */
 async function globFiles(patterns: string | string[], options: { cwd: string; caseSensitiveMatch?: boolean }): Promise<string[]> {
   const files = new Set(
-    (await glob(patterns, { ...options, absolute: true, onlyFiles: true, dot: false })).map((file) => path.resolve(file)),
+    (await glob(patterns, { ...options, absolute: true, onlyFiles: true, dot: false, ignore: DEFAULT_EXCLUDE_GLOBS })).map((file) =>
+      path.resolve(file),
+    ),
   );
   const matches = picomatch(patterns, { dot: false, nocase: options.caseSensitiveMatch === false });
-  for (const entry of await readdir(options.cwd, { recursive: true, withFileTypes: true })) {
-    if (!entry.isSymbolicLink()) continue;
-    const file = path.join(entry.parentPath, entry.name);
+  for (const file of await linksBelow(options.cwd)) {
     if (files.has(file) || !matches(path.relative(options.cwd, file).split(path.sep).join('/'))) continue;
     try {
       await stat(file);
@@ -64,6 +94,37 @@ async function globFiles(patterns: string | string[], options: { cwd: string; ca
     }
   }
   return [...files].sort();
+}
+
+/** The folders below `root` that a walk leaves out by default (relative, POSIX), without entering them. */
+async function excludedFoldersBelow(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const excluded = new Set<string>(DEFAULT_EXCLUDED_FOLDERS);
+  const visit = async (dir: string) => {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (!entry.isDirectory()) continue;
+      const full = path.join(dir, entry.name);
+      if (excluded.has(entry.name)) found.push(path.relative(root, full).split(path.sep).join('/'));
+      else await visit(full);
+    }
+  };
+  await visit(root);
+  return found.sort();
+}
+
+/** Every symbolic link below a folder, without entering the folders a walk leaves out by default. */
+async function linksBelow(folder: string): Promise<string[]> {
+  const links: string[] = [];
+  const excluded = new Set<string>(DEFAULT_EXCLUDED_FOLDERS);
+  const visit = async (dir: string) => {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const full = path.join(dir, entry.name);
+      if (entry.isSymbolicLink()) links.push(full);
+      else if (entry.isDirectory() && !excluded.has(entry.name)) await visit(full);
+    }
+  };
+  await visit(folder);
+  return links;
 }
 
 /** The static part of a glob (everything before the first segment with a wildcard). */
@@ -92,7 +153,7 @@ export async function openFolderSource(input: string, options: OpenSourceOptions
       context: { file: options.include },
     });
   }
-  const { base, files } = await resolveSourcePaths(input, options.extensions, options.include);
+  const { base, files, skipped } = await resolveSourcePaths(input, options.extensions, options.include, options.ignore ?? {});
   const single = files.length === 1 && path.resolve(input) === files[0];
   const roots = options.roots === undefined ? undefined : await realRoots(options.roots);
   const excluded = options.excluded === undefined ? [] : await realRoots(options.excluded);
@@ -130,7 +191,7 @@ export async function openFolderSource(input: string, options: OpenSourceOptions
     }
     entries.push({ source: sourceOf(file, base), location, size, read: () => readFileEntry(file, location) });
   }
-  return { label: options.label ?? input, entries, close: async () => {} };
+  return { label: options.label ?? input, entries, skipped, close: async () => {} };
 }
 
 async function readFileEntry(file: string, location: string): Promise<Buffer> {

@@ -5,6 +5,7 @@
  * @module load/source-types
  */
 import type { SourceDocument } from '../types.js';
+import type { IgnoreOptions, SkipReason } from './ignore-rules.js';
 
 /** One document inside a source: a file of a folder, or an entry of a zip. */
 export interface SourceEntry {
@@ -25,6 +26,8 @@ export interface DocumentSource {
   /** The input as given (URLs without credentials or query). */
   readonly label: string;
   readonly entries: readonly SourceEntry[];
+  /** What a walk left out (ignore files, default excludes, `exclude`), and why. */
+  readonly skipped?: ReadonlyArray<{ path: string; reason: SkipReason }>;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,8 @@ export interface OpenSourceOptions {
    * as if it were not there, so nothing about their contents shows. Default: none.
    */
   excluded?: readonly string[];
+  /** What a folder walk or glob leaves out besides the defaults (see `load/ignore-rules.ts`). */
+  ignore?: IgnoreOptions;
   /** Which fields of a record file's records are the id, text and title. */
   records?: RecordFields;
   /** Limits of a URL download (default: 1 GiB, 10 minutes). */

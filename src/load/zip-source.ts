@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import yauzl from 'yauzl';
+import { type SkipReason, zipIgnoreRules } from './ignore-rules.js';
 import { LoadError, messageOf } from '../errors.js';
 import type { DocumentSource, OpenSourceOptions, SourceEntry } from './source-types.js';
 import { globBase } from './folder-source.js';
@@ -50,11 +51,19 @@ export async function openZipSource(file: string, options: OpenSourceOptions & {
   const matches = options.include === undefined ? () => true : picomatch(options.include, { dot: false });
   const base = options.include === undefined ? '' : globBase(options.include);
   const entries: SourceEntry[] = [];
+  // The default excludes and `exclude` globs apply inside a zip as in a folder (its .gitignore files are not read).
+  const rules = zipIgnoreRules(options.ignore ?? {});
+  const skipped: Array<{ path: string; reason: SkipReason }> = [];
   for (const entry of files) {
     const relative = entry.fileName.slice(root.length);
     if (relative.split('/').some((segment) => segment.startsWith('.'))) continue;
     if (!options.extensions.includes(path.posix.extname(relative).toLowerCase())) continue;
     if (!matches(relative)) continue;
+    const reason = rules(relative);
+    if (reason !== undefined) {
+      skipped.push({ path: relative, reason });
+      continue;
+    }
     const location = `${label}!/${entry.fileName}`;
     entries.push({
       source: base === '.' || base === '' ? relative : path.posix.relative(base, relative),
@@ -64,7 +73,7 @@ export async function openZipSource(file: string, options: OpenSourceOptions & {
     });
   }
   entries.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
-  return { label, entries, close: async () => zip.close() };
+  return { label, entries, skipped, close: async () => zip.close() };
 }
 
 function listEntries(zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {

@@ -6,12 +6,26 @@ import { DOCUMENT_EXTENSIONS, readDocument } from '../load/parse-document.js';
 import { splitDocument } from '../split/split-document.js';
 import type { Splitter } from '../split/splitter.js';
 import type { RecordFields } from '../load/record-source.js';
+import type { IgnoreOptions, SkipReason } from '../load/ignore-rules.js';
 import type { SourceEntry } from '../load/source-types.js';
 import { checkTenant, tenantFilter } from '../retrieve/filters.js';
 import { analyzeForBm25, type Bm25Analyzer } from '../store/bm25-analyzer.js';
 import { PROPERTY } from '../store/collection-properties.js';
 import type { InsertRow, ScalarFieldSpec, VectorStore } from '../store/vector-store.js';
 import type { Chunk } from '../types.js';
+
+/** What a walk left out: how many, why, and the first of them. */
+export interface IgnoredSummary {
+  count: number;
+  byReason: Partial<Record<SkipReason, number>>;
+  paths: Array<{ path: string; reason: SkipReason }>;
+}
+
+export function summarizeSkipped(skipped: ReadonlyArray<{ path: string; reason: SkipReason }>): IgnoredSummary {
+  const byReason: Partial<Record<SkipReason, number>> = {};
+  for (const { reason } of skipped) byReason[reason] = (byReason[reason] ?? 0) + 1;
+  return { count: skipped.length, byReason, paths: skipped.slice(0, MAX_LISTED_FAILURES).map((entry) => ({ ...entry })) };
+}
 
 /** How many failures an ingest result lists; `failedCount` has them all. */
 export const MAX_LISTED_FAILURES = 100;
@@ -124,6 +138,8 @@ export interface IngestOptions {
   roots?: readonly string[];
   /** Folders inside the roots that are never read (see `OpenSourceOptions.excluded`). */
   excluded?: readonly string[];
+  /** What a folder walk leaves out besides the defaults: `.gitignore` on or off, `exclude` globs. */
+  ignore?: IgnoreOptions;
   /** Limits of a URL download (default: 1 GiB, 10 minutes). */
   download?: { maxBytes?: number; timeoutMs?: number };
   /** Stop at the first file or record that cannot be read, instead of reporting it and going on. */
@@ -168,8 +184,15 @@ export interface IngestResult {
   failed: Array<{ file: string; error: string }>;
   /** How many files or records failed, also those past the listed ones. */
   failedCount: number;
+  /** Tokens embedded in this run, as the model's tokenizer counts them (when it counts). */
+  tokens?: number;
   /** Sources stored in the collection but absent from this source (deleted only with `prune`). */
   missing: string[];
+  /**
+   * What the walk left out and why: files (and default folders, not entered, with a trailing `/`)
+   * by `.gitignore`, `.milvusragignore`, the default excludes or `exclude`; the first 100 listed.
+   */
+  ignored?: IgnoredSummary;
   model: string;
   dimension: number;
   /** Rows in the collection afterwards, counted by Milvus (in a shared collection: the tenant's rows). */
@@ -211,10 +234,12 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     ...(options.excluded === undefined ? {} : { excluded: options.excluded }),
     ...(options.download === undefined ? {} : { download: options.download }),
     ...(options.records === undefined ? {} : { records: options.records }),
+    ...(options.ignore === undefined ? {} : { ignore: options.ignore }),
     ...(signal ? { signal } : {}),
   });
   try {
-    return await ingestEntries(options, opened.entries, opened.label);
+    const result = await ingestEntries(options, opened.entries, opened.label);
+    return { ...result, ignored: summarizeSkipped(opened.skipped ?? []) };
   } finally {
     await opened.close();
   }
@@ -339,7 +364,9 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
         await store.upsert(collection, rows);
         writesQueued -= 1;
         result.chunks += rows.length;
-        if (countTokens) for (const { chunk } of batch) tokens += countTokens(chunk.indexText ?? chunk.text);
+        // What the model reads: each text up to its limit (longer ones are truncated).
+        if (countTokens)
+          for (const { chunk } of batch) tokens += Math.min(countTokens(chunk.indexText ?? chunk.text), embedder.maxLength ?? Infinity);
         for (const { file } of batch) file.written += 1;
         await finishWritten();
       }),
@@ -433,6 +460,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   await store.flush(collection);
   const rows = await store.count(collection);
   result.rows = scope === undefined ? rows : await store.count(collection, scope);
+  if (countTokens) result.tokens = tokens;
   await store.ensureIndex(collection, rows, options.flatMaxRows);
   options.onProgress?.(progress('done'));
   return result;

@@ -6,6 +6,8 @@ import { type CreateOnnxEmbedderOptions, createOnnxEmbedder, createOnnxWorkerPoo
 import { RemoteEmbedder } from '../embed/remote-embedder.js';
 import type { RecordFields } from '../load/record-source.js';
 import { ConfigError, redactUrl, StoreError } from '../errors.js';
+import { type EstimateOptions, estimateIngest, type IngestEstimate } from './estimate.js';
+import type { IgnoreOptions } from '../load/ignore-rules.js';
 import type { ChatModel } from '../generate/chat-model.js';
 import { OpenAIChatModel } from '../generate/openai-chat.js';
 import { type ChatMessage, DEFAULT_TEMPLATE, loadPromptTemplate, type PromptTemplate } from '../generate/prompt.js';
@@ -158,45 +160,13 @@ export class MilvusRag {
     // Configuration mistakes fail before anything is loaded or started.
     createChatModel(config.llm);
     const template = config.llm.promptTemplate === undefined ? DEFAULT_TEMPLATE : await loadPromptTemplate(config.llm.promptTemplate);
-    const embedding = config.embedding;
     const chat = await openChatModel(config.llm, hooks.onLlmDownload ? { onDownloadProgress: hooks.onLlmDownload } : {});
     let embedder: Embedder;
     try {
-      if (embedding.provider === 'local') {
-        const local: CreateOnnxEmbedderOptions = {
-          model: embedding.model,
-          batchSize: embedding.batchSize ?? 8,
-          ...(embedding.modelPath === undefined ? {} : { modelPath: embedding.modelPath }),
-          ...(embedding.modelFile === undefined ? {} : { modelFile: embedding.modelFile }),
-          ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),
-          ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),
-          ...(embedding.hubToken === undefined ? {} : { hubToken: embedding.hubToken }),
-          ...(embedding.threads === undefined ? {} : { threads: embedding.threads }),
-          ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
-          ...(hooks.onModelDownload ? { onFile: hooks.onModelDownload } : {}),
-        };
-        // In worker threads where asked (serve): inference then never holds the event loop.
-        embedder = embedding.workers
-          ? await createOnnxWorkerPool({ ...local, workers: embedding.workers })
-          : await createOnnxEmbedder(local);
-      } else {
-        embedder = await RemoteEmbedder.create({
-          provider: embedding.provider,
-          baseURL: requireBaseUrl(embedding.baseURL, embedding.provider),
-          model: embedding.model,
-          concurrency: embedding.concurrency,
-          timeoutMs: embedding.timeoutMs,
-          ...(embedding.batchSize === undefined ? {} : { batchSize: embedding.batchSize }),
-          ...(embedding.apiKey === undefined ? {} : { apiKey: embedding.apiKey }),
-          ...(embedding.dimensions === undefined ? {} : { dimensions: embedding.dimensions }),
-        });
-      }
+      embedder = await openEmbedder(config, hooks);
     } catch (error) {
       await chat?.close?.();
       throw error;
-    }
-    if (config.batching.enabled) {
-      embedder = new BatchingEmbedder(embedder, batchingOptions(config));
     }
     try {
       const store = await createMilvusStore({
@@ -223,6 +193,8 @@ export class MilvusRag {
       maxFileBytes?: number;
       roots?: readonly string[];
       excluded?: readonly string[];
+      /** What a folder walk leaves out besides the defaults (`.gitignore` on or off, `exclude` globs). */
+      ignore?: IgnoreOptions;
       maxPruneFraction?: number;
       records?: RecordFields;
       strict?: boolean;
@@ -252,14 +224,15 @@ export class MilvusRag {
    * tokenizer and never makes chunks longer than the model reads.
    */
   createSplitter() {
-    const embedder = this.embedder;
-    const limit = embedder.maxLength ?? Number.POSITIVE_INFINITY;
-    const chunkSize = Math.min(this.config.chunkSize, limit);
-    return createSplitter(this.config.splitter, {
-      chunkSize,
-      chunkOverlap: Math.min(this.config.chunkOverlap, Math.floor(chunkSize / 2)),
-      ...(embedder.countTokens ? { countTokens: (text: string) => embedder.countTokens!(text) } : {}),
-    });
+    return splitterFor(this.config, this.embedder);
+  }
+
+  /**
+   * What an ingest of `source` would do, without writing anything: files by type, what is left
+   * out and why, chunks and tokens, and the embedding time on this machine (see {@link estimateIngest}).
+   */
+  estimateIngest(source: string, options: Omit<EstimateOptions, 'source' | 'embedder' | 'splitter'> = {}): Promise<IngestEstimate> {
+    return estimateIngest({ ...options, source, embedder: this.embedder, splitter: this.createSplitter() });
   }
 
   /**
@@ -415,6 +388,81 @@ function callersFilterError(error: unknown, sent: string | undefined, given: str
     cause: error,
     context: error.context,
   });
+}
+
+/**
+ * The embedder the config asks for: the local ONNX model (in worker threads with
+ * `embedding.workers`) or an endpoint, behind request batching when `batching.enabled`.
+ */
+export async function openEmbedder(config: Config, hooks: { onModelDownload?: (file: string) => void } = {}): Promise<Embedder> {
+  const embedding = config.embedding;
+  let embedder: Embedder;
+  if (embedding.provider === 'local') {
+    const local: CreateOnnxEmbedderOptions = {
+      model: embedding.model,
+      batchSize: embedding.batchSize ?? 8,
+      ...(embedding.modelPath === undefined ? {} : { modelPath: embedding.modelPath }),
+      ...(embedding.modelFile === undefined ? {} : { modelFile: embedding.modelFile }),
+      ...(embedding.cacheDir === undefined ? {} : { cacheDir: embedding.cacheDir }),
+      ...(embedding.hubUrl === undefined ? {} : { hubUrl: embedding.hubUrl }),
+      ...(embedding.hubToken === undefined ? {} : { hubToken: embedding.hubToken }),
+      ...(embedding.threads === undefined ? {} : { threads: embedding.threads }),
+      ...(embedding.truncation === undefined ? {} : { maxLengthSource: embedding.truncation }),
+      ...(hooks.onModelDownload ? { onFile: hooks.onModelDownload } : {}),
+    };
+    // In worker threads where asked (serve): inference then never holds the event loop.
+    embedder = embedding.workers ? await createOnnxWorkerPool({ ...local, workers: embedding.workers }) : await createOnnxEmbedder(local);
+  } else {
+    embedder = await RemoteEmbedder.create({
+      provider: embedding.provider,
+      baseURL: requireBaseUrl(embedding.baseURL, embedding.provider),
+      model: embedding.model,
+      concurrency: embedding.concurrency,
+      timeoutMs: embedding.timeoutMs,
+      ...(embedding.batchSize === undefined ? {} : { batchSize: embedding.batchSize }),
+      ...(embedding.apiKey === undefined ? {} : { apiKey: embedding.apiKey }),
+      ...(embedding.dimensions === undefined ? {} : { dimensions: embedding.dimensions }),
+    });
+  }
+  if (config.batching.enabled) {
+    embedder = new BatchingEmbedder(embedder, batchingOptions(config));
+  }
+  return embedder;
+}
+
+/** The splitter of a config, counting tokens with the embedding model's tokenizer, chunks no longer than it reads. */
+export function splitterFor(config: Config, embedder: Embedder) {
+  const limit = embedder.maxLength ?? Number.POSITIVE_INFINITY;
+  const chunkSize = Math.min(config.chunkSize, limit);
+  return createSplitter(config.splitter, {
+    chunkSize,
+    chunkOverlap: Math.min(config.chunkOverlap, Math.floor(chunkSize / 2)),
+    ...(embedder.countTokens ? { countTokens: (text: string) => embedder.countTokens!(text) } : {}),
+  });
+}
+
+/**
+ * `ingest --dry-run` from a config alone: loads the embedding model (to count tokens and time a
+ * sample), never Milvus: no database, no folder, nothing is written.
+ */
+export async function estimateIngestWithConfig(
+  config: Config,
+  source: string,
+  options: Omit<EstimateOptions, 'source' | 'embedder' | 'splitter'> = {},
+  hooks: { onModelDownload?: (file: string) => void } = {},
+): Promise<IngestEstimate> {
+  const embedder = await openEmbedder(config, hooks);
+  try {
+    return await estimateIngest({
+      measure: config.embedding.provider === 'local',
+      ...options,
+      source,
+      embedder,
+      splitter: splitterFor(config, embedder),
+    });
+  } finally {
+    await embedder.close();
+  }
 }
 
 /** The endpoint of a remote embedding provider, which has no default. */

@@ -150,9 +150,31 @@ export const IngestRequest = z
       .boolean()
       .optional()
       .openapi({ description: 'with prune: allow deleting more than half of the collection (refused otherwise, before any change)' }),
+    dryRun: z.boolean().optional().openapi({
+      description: 'only count: files by type, what is left out, chunks, tokens, embedding time; nothing is written (200, not a job)',
+    }),
   })
   .strict()
   .openapi('IngestRequest');
+
+const Counts = z.object({ files: z.number(), chunks: z.number(), tokens: z.number() });
+export const IngestEstimate = z
+  .object({
+    dryRun: z.literal(true),
+    files: z.number(),
+    byType: z.record(z.string(), Counts).openapi({ description: 'per file type (extension)' }),
+    chunks: z.number(),
+    tokens: z.number(),
+    failed: z.array(z.object({ file: z.string(), error: z.string() })),
+    failedCount: z.number(),
+    ignored: z.object({
+      count: z.number(),
+      byReason: z.record(z.string(), z.number()),
+      paths: z.array(z.object({ path: z.string(), reason: z.string() })),
+    }),
+    embedding: z.object({ sampleChunks: z.number(), tokensPerSecond: z.number(), seconds: z.number() }).optional(),
+  })
+  .openapi('IngestEstimate');
 
 export const IngestUpload = z
   .object({

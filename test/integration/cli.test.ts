@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { completion, startFakeOpenAI, streamCompletion } from '../helpers/fake-openai.js';
-import { FAQ_DIR, REFERENCE_QUESTION, TEST_MODEL_PATH } from '../helpers/paths.js';
+import { FAQ_DIR, REFERENCE_QUESTION, ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 
 const folder = await tempDir();
@@ -179,5 +180,56 @@ describe('milvus-rag CLI', () => {
       '(Did you mean --limit?)',
       '(add --help for the commands and options)',
     ]);
+  });
+
+  test("ingest --dry-run writes nothing and counts what the ingest then does; a repository's ignored folders are left out and said", async () => {
+    const repo = path.join(folder, 'repo');
+    const files: Record<string, string> = {
+      'README.md': `# Repo\n\n${'A line about the repository and its parts. '.repeat(30)}\n`,
+      'src/tool.py': 'def run():\n    return 1\n\n\nclass Store:\n    def open(self):\n        pass\n',
+      'docs/guide.rst': 'Guide\n=====\n\nHow to use it.\n',
+      '.gitignore': 'logs/\n',
+      'logs/today.md': '# Log\n\nsecret\n',
+      'node_modules/pkg/README.md': '# Pkg\n',
+      'dist/bundle.js': 'console.log(1);\n',
+      '.cache/x.md': '# cache\n',
+    };
+    for (const [name, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(repo, name)), { recursive: true });
+      await writeFile(path.join(repo, name), text);
+    }
+    const dbFile = path.join(folder, 'dry.db');
+    const dry = await runCli(['--uri', dbFile, '--model-path', TEST_MODEL_PATH, 'ingest', repo, '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.ok(!existsSync(dbFile), 'no database was made');
+    const estimate = JSON.parse(dry.stdout) as {
+      files: number;
+      chunks: number;
+      tokens: number;
+      byType: Record<string, { files: number }>;
+      ignored: { paths: Array<{ path: string; reason: string }> };
+      embedding: { seconds: number };
+    };
+    assert.deepEqual(Object.keys(estimate.byType).sort(), ['.md', '.py', '.rst']);
+    assert.deepEqual(estimate.ignored.paths.map((entry) => `${entry.path} ${entry.reason}`).sort(), [
+      '.cache/ default',
+      'dist/ default',
+      'logs/today.md gitignore',
+      'node_modules/ default',
+    ]);
+    assert.ok(estimate.embedding.seconds > 0);
+    const real = await runCli(['--uri', dbFile, '--model-path', TEST_MODEL_PATH, 'ingest', repo, '--json']);
+    assert.equal(real.code, 0, real.stderr);
+    const result = JSON.parse(real.stdout) as { files: number; chunks: number; tokens: number };
+    assert.deepEqual([result.files, result.chunks, result.tokens], [estimate.files, estimate.chunks, estimate.tokens]);
+    const said = await runCli(['--uri', dbFile, '--model-path', TEST_MODEL_PATH, 'ingest', repo]);
+    assert.match(said.stderr, /left out: 1 by \.gitignore, 3 by the default excludes/);
+
+    // This project's own checkout: node_modules/, dist/ and .cache/ are there, and left out.
+    const own = await runCli(['--uri', dbFile, '--model-path', TEST_MODEL_PATH, 'ingest', ROOT, '--dry-run', '--json']);
+    assert.equal(own.code, 0, own.stderr);
+    const ownSkipped = (JSON.parse(own.stdout) as typeof estimate).ignored.paths.map((entry) => entry.path);
+    for (const folderName of ['node_modules/', 'dist/', '.cache/'])
+      assert.ok(ownSkipped.includes(folderName), `${folderName} in ${ownSkipped.join(', ')}`);
   });
 });

@@ -373,4 +373,15 @@ describe('closed to every tenant but its own (hostile-client probes, Milvus Lite
     );
     assert.ok(p95(during) <= limit, `p95 ${p95(during).toFixed(0)} ms during, ${p95(idle).toFixed(0)} ms idle`);
   });
+
+  test('dryRun counts within the same scope and writes nothing: no job, no rows', async () => {
+    const rows = await rag.store.count('other_docs');
+    const dry = await call(KEYS.admin, '/v1/ingest', { path: 'docs', collection: 'other_docs', dryRun: true });
+    assert.equal(dry.status, 200, dry.text);
+    assert.equal(dry.body.dryRun, true);
+    assert.ok(Number(dry.body.files) >= 2 && Number(dry.body.chunks) >= 2, dry.text);
+    assert.ok(!dry.text.includes(folder), 'no server paths');
+    assert.equal(await rag.store.count('other_docs'), rows);
+    assert.equal((await call(KEYS.alpha, '/v1/ingest', { path: 'milvus-rag-uploads', dryRun: true })).status, 403);
+  });
 });

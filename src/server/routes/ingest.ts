@@ -5,13 +5,13 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { DOCUMENT_EXTENSIONS } from '../../load/parse-document.js';
 import { ApiError, scrubPaths } from '../http-errors.js';
 import { type IngestJob, IngestJobs } from '../ingest-jobs.js';
 import { callerOf, describeIssues, errors, invalidJson, json, type RouteDeps, type ServerApp } from '../route-kit.js';
-import { ErrorBody, IngestRequest, IngestUpload, Job, JobParams } from '../schemas.js';
+import { ErrorBody, IngestEstimate, IngestRequest, IngestUpload, Job, JobParams } from '../schemas.js';
 import { type PathCaller, ReadScopes } from '../read-scope.js';
 
 /** Document types POST /v1/ingest accepts as uploads: what the loaders read. */
@@ -150,7 +150,11 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
           },
         },
       },
-      responses: { 202: json(Job, 'the job; poll GET /v1/jobs/{id}'), ...errors },
+      responses: {
+        202: json(Job, 'the job; poll GET /v1/jobs/{id}'),
+        200: json(IngestEstimate, 'with dryRun: what the ingest would do'),
+        ...errors,
+      },
     }),
     async (c) => {
       const type = c.req.header('content-type') ?? '';
@@ -182,7 +186,27 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
           throw new ApiError(400, 'invalid_request', describeIssues(body.error.issues));
         }
         const collection = await otherCollection(c, body.data.collection);
-        return c.json(await submitPath({ ...body.data, collection }, callerOf(c)), 202);
+        if (body.data.dryRun) {
+          // Counted now, with the same scope a job would have; nothing is queued or written.
+          const caller = callerOf(c);
+          const scope = scopes.forPath(caller);
+          const source = await scopes.checkPath(body.data.path, body.data.include, scope);
+          const view = await ragFor(c, collection);
+          const estimate = await view.estimateIngest(source, {
+            ...(body.data.include ? { include: body.data.include } : {}),
+            roots: scope.roots,
+            excluded: scope.excluded,
+            signal: c.req.raw.signal,
+          });
+          const failed = estimate.failed.map((failure) => ({
+            file: relativePaths(failure.file, scopes.displayRoots),
+            error: relativePaths(failure.error, scopes.displayRoots),
+          }));
+          // The estimate's optional parts are absent, never undefined: the schema's shape.
+          return c.json({ dryRun: true as const, ...estimate, failed } as z.infer<typeof IngestEstimate>, 200);
+        }
+        const { dryRun: _dryRun, ...request } = body.data;
+        return c.json(await submitPath({ ...request, collection }, callerOf(c)), 202);
       }
       submitted(job, by, tenant);
       return c.json(job, 202);
