@@ -218,6 +218,15 @@ export const configSchema = z
         keysFile: z.string().optional(),
         /** Server paths POST /v1/ingest may read, folders or files. Default: the working directory. */
         ingestRoots: z.array(z.string()).optional(),
+        /**
+         * Folders kept in sync with the collection while the server runs (`serve --watch DIR`): a
+         * pass (ingest --prune, as a job) after each burst of changes. Watched folders are readable
+         * by the watcher only, not by `{path}` ingests. A folder that disappears is reported on
+         * /health and never pruned.
+         */
+        watch: z.array(z.string()).optional(),
+        /** Poll watched folders instead of file events (network drives). */
+        watchPoll: z.boolean().optional(),
       })
       .strict()
       .default({

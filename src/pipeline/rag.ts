@@ -7,6 +7,7 @@ import { RemoteEmbedder } from '../embed/remote-embedder.js';
 import type { RecordFields } from '../load/record-source.js';
 import { ConfigError, redactUrl, StoreError } from '../errors.js';
 import { type EstimateOptions, estimateIngest, type IngestEstimate } from './estimate.js';
+import { FolderWatcher, type WatchOptions } from './watch.js';
 import type { IgnoreOptions } from '../load/ignore-rules.js';
 import type { ChatModel } from '../generate/chat-model.js';
 import { OpenAIChatModel } from '../generate/openai-chat.js';
@@ -225,6 +226,33 @@ export class MilvusRag {
    */
   createSplitter() {
     return splitterFor(this.config, this.embedder);
+  }
+
+  /**
+   * Keeps the collection in sync with a folder until the watcher is closed: the first pass at
+   * once, then a pass (`ingest --prune` of the folder) after each burst of changes. See
+   * {@link FolderWatcher}.
+   */
+  async watch(
+    folder: string,
+    options: WatchOptions & { tenant?: string; roots?: readonly string[]; excluded?: readonly string[] } = {},
+  ): Promise<FolderWatcher> {
+    const { tenant, roots, excluded, ...watchOptions } = options;
+    const watcher = new FolderWatcher(
+      folder,
+      (path, { signal }) =>
+        this.ingest(path, {
+          prune: true,
+          signal,
+          ...(options.ignore ? { ignore: options.ignore } : {}),
+          ...(tenant === undefined ? {} : { tenant }),
+          ...(roots === undefined ? {} : { roots }),
+          ...(excluded === undefined ? {} : { excluded }),
+        }),
+      watchOptions,
+    );
+    await watcher.start();
+    return watcher;
   }
 
   /**

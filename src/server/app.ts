@@ -9,6 +9,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { Context } from 'hono';
 import type { MilvusRag } from '../pipeline/rag.js';
+import type { WatchStatus } from '../pipeline/watch.js';
 import { ApiKeyRing, hashApiKey, type Role } from './api-keys.js';
 import { ApiError, errorResponse, type ErrorJson } from './http-errors.js';
 import { API_KEY_ENTRY, callerOf, describeIssues, ROWS_SCOPE, type RouteDeps, type RowsScope } from './route-kit.js';
@@ -53,6 +54,8 @@ export interface ServerAppOptions {
   ingestRoots: readonly string[];
   /** What a relative `{path}` in an ingest request is relative to. Default: the process' working folder. */
   cwd?: string;
+  /** The watched folders' state, for /health (`serve --watch`). */
+  watchStatus?: () => WatchStatus[];
   /** Host names the server answers to (DNS-rebinding guard). Default: any. */
   allowedHosts?: readonly string[];
   version?: string;

@@ -13,6 +13,7 @@ import { loadApiKeys } from './api-keys.js';
 import { isLiteUri } from '../store/milvus-store.js';
 import type { MilvusRag } from '../pipeline/rag.js';
 import { createServerApp } from './app.js';
+import { FolderWatcher, type WatchStatus } from '../pipeline/watch.js';
 
 export { createServerApp, RAG_MODEL_ID, type ServerAppOptions } from './app.js';
 export { ApiError, toHttpError } from './http-errors.js';
@@ -73,7 +74,9 @@ export async function startServer(
     }
   }
   const shutdown = new AbortController();
+  const watchStatus: { current: () => WatchStatus[] } = { current: () => [] };
   const { app, jobs } = createServerApp(rag, {
+    watchStatus: () => watchStatus.current(),
     shutdownSignal: shutdown.signal,
     ...(keys ? { keys } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
@@ -95,6 +98,42 @@ export async function startServer(
   });
   // Jobs kept from before a restart: finished ones answer again, unfinished ones run again.
   const resumed = await jobs.restore();
+  // Watched folders: each burst of changes is one sync job through the same queue as the API's
+  // ingests (one at a time per collection), readable by that job only.
+  const watchers: FolderWatcher[] = [];
+  for (const folder of (server.watch ?? []).map((each) => path.resolve(cwd, each))) {
+    const watcher = new FolderWatcher(
+      folder,
+      async (watched) => {
+        const job = jobs.submit(
+          { source: watched, prune: true, roots: [watched], excluded: [path.resolve(cwd, server.uploadDir)] },
+          `watch: ${path.basename(watched)}`,
+          'watch',
+        );
+        const done = await jobs.whenFinished(job.id);
+        if (!done?.result) throw new Error(`the sync of ${path.basename(watched)} ${done?.status ?? 'stopped'}: ${done?.error ?? ''}`);
+        return done.result;
+      },
+      {
+        ...(server.watchPoll ? { poll: true } : {}),
+        onEvent: (event) => {
+          if (event.type === 'pass') {
+            const { added, updated, deleted, rows } = event.result;
+            process.stderr.write(
+              `milvus-rag serve: watch ${event.folder}: ${event.changes} change(s) -> ${added} added, ${updated} files updated, ${deleted} deleted; ${rows} rows (${Math.round(event.ms)} ms)\n`,
+            );
+          } else if (event.type === 'gone') {
+            process.stderr.write(`milvus-rag serve: watch ${event.folder} is gone; its chunks are kept\n`);
+          } else {
+            process.stderr.write(`milvus-rag serve: watch ${event.folder}: ${event.message}\n`);
+          }
+        },
+      },
+    );
+    await watcher.start();
+    watchers.push(watcher);
+  }
+  watchStatus.current = () => watchers.map((watcher) => ({ ...watcher.status, folder: path.basename(watcher.folder) }));
   if (resumed > 0) process.stderr.write(`milvus-rag serve: resuming ${resumed} unfinished ingest job(s)\n`);
   const listening = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const instance = serve({ fetch: app.fetch, hostname: server.host, port: server.port }, () => resolve(instance));
@@ -108,6 +147,7 @@ export async function startServer(
       const http = listening as unknown as Server;
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       shutdown.abort();
+      await Promise.all(watchers.map((watcher) => watcher.close()));
       // Connections that finish their request are closed as they go idle; after the grace
       // period whatever is still open is closed too.
       const idle = setInterval(() => http.closeIdleConnections(), 100);

@@ -241,6 +241,16 @@ export class IngestJobs {
     this.#onFinish?.(job);
   }
 
+  /** Resolves with the job once it has finished (done, failed or cancelled). */
+  async whenFinished(id: string): Promise<IngestJob | undefined> {
+    for (;;) {
+      const job = this.#jobs.get(id);
+      if (job === undefined || job.finishedAt !== undefined) return job;
+      if (this.#interrupted()) return job;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** Resolves when every job submitted so far has finished, and its state is on disk. */
   async idle(): Promise<void> {
     await this.#queue;

@@ -267,6 +267,20 @@ export const Health = z
     llm: z.object({ model: z.string(), endpoint: z.string() }).nullable(),
     milvus: z.object({ uri: z.string(), backend: z.string(), version: z.string() }),
     auth: z.boolean().openapi({ description: 'whether /v1 routes need Authorization: Bearer' }),
+    watch: z
+      .array(
+        z.object({
+          folder: z.string(),
+          state: z.enum(['idle', 'pending', 'syncing', 'gone', 'error']),
+          pending: z.number(),
+          lastPass: z
+            .object({ at: z.string(), ms: z.number(), added: z.number(), updated: z.number(), deleted: z.number(), rows: z.number() })
+            .optional(),
+          lastError: z.string().optional(),
+        }),
+      )
+      .optional()
+      .openapi({ description: 'watched folders (serve --watch), by name' }),
   })
   .openapi('Health');
 

@@ -64,6 +64,8 @@ export function registerIngest({ program, config }: CliContext): void {
     .option('--exclude <glob...>', 'leave these out of a folder walk too (relative to the folder), e.g. "drafts/**" "*.log"')
     .option('--no-ignore', 'read what .gitignore files exclude (default excludes and .milvusragignore still apply)')
     .option('--verbose', 'list the files and folders left out, with why')
+    .option('--watch', 'after the ingest, keep the collection in sync with the folder (edits, renames, deletes) until Ctrl-C')
+    .option('--poll', 'with --watch: poll the folder instead of file events (network drives)')
     .option('--dry-run', 'walk, parse and count (files by type, what is left out, chunks, tokens, embedding time here); write nothing')
     .option('--json', 'print {files, chunks, added, updated, deleted, skipped, failed:[{file, error}] (the first 100), failedCount, ...}')
     .action(
@@ -85,6 +87,8 @@ export function registerIngest({ program, config }: CliContext): void {
           ignore?: boolean;
           verbose?: boolean;
           dryRun?: boolean;
+          watch?: boolean;
+          poll?: boolean;
         },
       ) => {
         const quiet = Boolean(program.opts<GlobalOptions>().quiet) || Boolean(options.json);
@@ -166,6 +170,34 @@ export function registerIngest({ program, config }: CliContext): void {
           }
         }
         if (result.failedCount > 0) process.exitCode = 1;
+        if (options.watch) {
+          // Then in sync with the folder until Ctrl-C: a pass after each burst of changes.
+          await withRag(resolved, true, async (rag, signal) => {
+            const watcher = await rag.watch(source, {
+              ignore,
+              ...(options.poll ? { poll: true } : {}),
+              onEvent: (event) => {
+                if (event.type === 'pass') {
+                  const { added, updated, deleted, rows } = event.result;
+                  if (added + updated + deleted > 0 || !quiet) {
+                    process.stderr.write(
+                      `watch: ${event.changes} change(s) -> ${added} chunks added, ${updated} files updated, ${deleted} chunks deleted; ${rows} rows (${Math.round(event.ms)} ms)\n`,
+                    );
+                  }
+                } else if (event.type === 'gone') {
+                  process.stderr.write(
+                    `watch: ${event.folder} is gone; its chunks are kept until it is back (ingest --prune empties them)\n`,
+                  );
+                } else {
+                  process.stderr.write(`watch: ${event.message}\n`);
+                }
+              },
+            });
+            process.stderr.write(`watching ${source} (Ctrl-C stops)\n`);
+            await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+            await watcher.close();
+          });
+        }
       },
     );
 }

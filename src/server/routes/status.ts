@@ -76,6 +76,8 @@ export function registerStatusRoutes(app: ServerApp, { rag, options, logError }:
             version: rag.store.capabilities.serverVersion,
           },
           auth: Boolean(options.apiKey) || options.keys !== undefined,
+          // Watched folders by name (no server paths): state, changes pending, the last pass.
+          ...(options.watchStatus && options.watchStatus().length > 0 ? { watch: options.watchStatus() } : {}),
         },
         200,
       );
