@@ -1,4 +1,5 @@
 import { Coalescer, type CoalescerOptions } from '../internal/coalescer.js';
+import { telemetry } from '../internal/telemetry.js';
 import type { Embedder, EmbedOptions } from './embedder.js';
 
 /**
@@ -29,9 +30,16 @@ export class BatchingEmbedder implements Embedder {
     if (inner.countTokens) this.countTokens = (text) => inner.countTokens!(text);
     if (inner.maxLength !== undefined) this.maxLength = inner.maxLength;
     this.#batches = new Coalescer<string, Float32Array>(
-      (kind, texts, signal) => {
+      async (kind, texts, signal) => {
         const options = signal === undefined ? undefined : { signal };
-        return kind === 'documents' ? inner.encodeDocuments(texts, options) : inner.encodeQueries(texts, options);
+        const started = performance.now();
+        const vectors = await (kind === 'documents' ? inner.encodeDocuments(texts, options) : inner.encodeQueries(texts, options));
+        const sink = telemetry();
+        if (sink.embedded) {
+          const tokens = inner.countTokens ? texts.reduce((sum, text) => sum + inner.countTokens!(text), 0) : 0;
+          sink.embedded(kind === 'documents' ? 'document' : 'query', texts.length, tokens, (performance.now() - started) / 1000);
+        }
+        return vectors;
       },
       { maxItems: options.maxItems ?? 64, windowMs: options.windowMs ?? 0 },
     );

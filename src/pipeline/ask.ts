@@ -2,6 +2,7 @@ import { type Citation, checkCitations } from '../generate/citations.js';
 import type { ChatModel } from '../generate/chat-model.js';
 import { buildMessages, type ChatMessage, DEFAULT_TEMPLATE, type PromptTemplate } from '../generate/prompt.js';
 import type { RetrieveOptions, Retriever } from '../retrieve/retriever.js';
+import { telemetry } from '../internal/telemetry.js';
 import type { RetrievedChunk } from '../types.js';
 
 /** Options of {@link ask} and {@link askStream}. */
@@ -155,6 +156,7 @@ export async function* askStream(options: AskOptions): AsyncGenerator<AskEvent> 
     }
   }
   const finished = performance.now();
+  telemetry().answered?.(usage, firstToken === undefined ? undefined : (firstToken - retrievalDone) / 1000);
   const check = checkCitations(text, prompt.used);
   const answerTokens = usage?.completionTokens ?? tokens;
   const streamingMs = firstToken === undefined ? 0 : finished - firstToken;

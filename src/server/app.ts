@@ -19,6 +19,8 @@ import { registerMcpRoutes } from './routes/mcp.js';
 import { registerOpenAIRoutes } from './routes/openai.js';
 import { registerSearchRoutes } from './routes/search.js';
 import { registerStatusRoutes } from './routes/status.js';
+import type { IngestJobs } from './ingest-jobs.js';
+import { ServerMetrics } from './metrics.js';
 import { FAVICON_SVG, webAsset } from './web-assets.js';
 import { WEB_PAGE } from './web-page.js';
 
@@ -54,6 +56,8 @@ export interface ServerAppOptions {
   ingestRoots: readonly string[];
   /** What a relative `{path}` in an ingest request is relative to. Default: the process' working folder. */
   cwd?: string;
+  /** `GET /metrics` (Prometheus). Default: on. */
+  metrics?: boolean;
   /** The watched folders' state, for /health (`serve --watch`). */
   watchStatus?: () => WatchStatus[];
   /** Host names the server answers to (DNS-rebinding guard). Default: any. */
@@ -78,6 +82,22 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
     },
   });
   app.onError((error, c) => errorResponse(c, error, logError));
+  // Every answer is counted by its route pattern (never the path), method and status.
+  let jobsRef: IngestJobs | undefined;
+  const metrics = options.metrics === false ? undefined : new ServerMetrics(rag, () => jobsRef);
+  if (metrics) {
+    app.use('*', async (c, next) => {
+      const started = performance.now();
+      try {
+        await next();
+      } finally {
+        const route = c.req.routePath && c.req.routePath !== '*' && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
+        const labels = { route, method: c.req.method };
+        metrics.httpRequests.inc({ ...labels, status: String(c.res.status) });
+        metrics.httpDuration.observe(labels, (performance.now() - started) / 1000);
+      }
+    });
+  }
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } } satisfies ErrorJson, 404));
 
   if (options.allowedHosts) {
@@ -127,6 +147,7 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
       // a key limited to another collection may still use that one.
       const wait = keys.take(entry);
       if (wait !== undefined) {
+        metrics?.rateLimited.inc();
         c.header('Retry-After', String(wait));
         throw new ApiError(
           429,
@@ -145,6 +166,15 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
     app.use('/v1/*', guard);
     app.use('/mcp', guard);
     app.use('/openapi.json', guard);
+    // Metrics are for operators: an admin key (they name routes, tenants and volumes).
+    app.use('/metrics', async (c, next) => {
+      const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+      const entry = presented === undefined ? undefined : keys.find(presented);
+      if (entry === undefined) throw new ApiError(401, 'unauthorized', 'send Authorization: Bearer <admin API key>');
+      if (!ApiKeyRing.allows(entry, 'admin'))
+        throw new ApiError(403, 'forbidden', `the key "${entry.name}" has role ${entry.role}; /metrics needs admin`);
+      await next();
+    });
   } else if (options.apiKey) {
     const unauthorized = (message: string) => ({ message: { error: { code: 'unauthorized', message } } });
     const auth = bearerAuth({
@@ -156,6 +186,7 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
     app.use('/v1/*', auth);
     app.use('/mcp', auth);
     app.use('/openapi.json', auth);
+    app.use('/metrics', auth);
   }
   // /health answers without a key (probes have none), but the row count only to a caller that may
   // read it: with keys on, a valid key for this collection, counted in its tenant's rows.
@@ -221,8 +252,12 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   const deps: RouteDeps = { rag, options, logError, ragFor };
   registerStatusRoutes(app, deps);
   registerSearchRoutes(app, deps);
-  const ingest = registerIngestRoutes(app, deps);
+  const ingest = registerIngestRoutes(app, deps, metrics);
   const jobs = ingest.jobs;
+  jobsRef = jobs;
+  if (metrics) {
+    app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  }
   registerOpenAIRoutes(app, deps);
   registerEmbeddingsRoutes(app, deps);
   registerMcpRoutes(app, deps, ingest, options.keys);
@@ -238,7 +273,7 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   );
   if (options.apiKey) app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
-  return { app, jobs };
+  return { app, jobs, close: () => metrics?.close() };
 }
 
 /** The role a route needs: ingest writes, the collections listing is for admins, the rest reads. */

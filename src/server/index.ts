@@ -75,7 +75,7 @@ export async function startServer(
   }
   const shutdown = new AbortController();
   const watchStatus: { current: () => WatchStatus[] } = { current: () => [] };
-  const { app, jobs } = createServerApp(rag, {
+  const { app, jobs, close: closeApp } = createServerApp(rag, {
     watchStatus: () => watchStatus.current(),
     shutdownSignal: shutdown.signal,
     ...(keys ? { keys } : {}),
@@ -159,6 +159,7 @@ export async function startServer(
         clearTimeout(force);
       }
       await jobs.idle();
+      closeApp();
     },
   };
 }

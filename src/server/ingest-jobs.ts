@@ -241,6 +241,17 @@ export class IngestJobs {
     this.#onFinish?.(job);
   }
 
+  /** How many jobs wait and run now (for the metrics). */
+  counts(): { queued: number; running: number } {
+    let queued = 0;
+    let running = 0;
+    for (const job of this.#jobs.values()) {
+      if (job.status === 'queued') queued += 1;
+      else if (job.status === 'running') running += 1;
+    }
+    return { queued, running };
+  }
+
   /** Resolves with the job once it has finished (done, failed or cancelled). */
   async whenFinished(id: string): Promise<IngestJob | undefined> {
     for (;;) {

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { MilvusRag } from '../../src/pipeline/rag.js';
 import { hashApiKey } from '../../src/server/api-keys.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { runCli } from '../helpers/cli.js';
 import { completion, type RecordedRequest, startFakeOpenAI } from '../helpers/fake-openai.js';
 import { FAQ_DIR, TEST_MODEL_PATH } from '../helpers/paths.js';
@@ -383,5 +384,55 @@ describe('closed to every tenant but its own (hostile-client probes, Milvus Lite
     assert.ok(!dry.text.includes(folder), 'no server paths');
     assert.equal(await rag.store.count('other_docs'), rows);
     assert.equal((await call(KEYS.alpha, '/v1/ingest', { path: 'milvus-rag-uploads', dryRun: true })).status, 403);
+  });
+
+  test('/metrics: admin only, Prometheus text a parser reads, counters that move, a tenant label only for tenant keys', async () => {
+    assert.equal((await call(undefined, '/metrics')).status, 401);
+    assert.equal((await call(KEYS.reader, '/metrics')).status, 403);
+    const read = async () => {
+      const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${KEYS.admin}` } });
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+      return parsePrometheusTextFormat(await response.text());
+    };
+    const value = (families: ReturnType<typeof parsePrometheusTextFormat>, name: string, labels: Record<string, string> = {}) =>
+      (families.find((family) => family.name === name)?.metrics ?? [])
+        .filter((sample) => Object.entries(labels).every(([key, wanted]) => sample.labels?.[key] === wanted))
+        .reduce((sum, sample) => sum + Number(sample.value ?? sample.count ?? 0), 0);
+    const before = await read();
+    assert.equal((await call(KEYS.reader, '/v1/search', { query: 'How is data stored in milvus?' })).status, 200);
+    const sent = await upload(KEYS.beta, 'metrics.md', '# Metrics\n\nCounted rows.\n');
+    await waitJob(KEYS.beta, String(sent.body.id));
+    const after = await read();
+    assert.equal(
+      value(after, 'milvus_rag_http_requests_total', { route: '/v1/search', status: '200' }) -
+        value(before, 'milvus_rag_http_requests_total', { route: '/v1/search', status: '200' }),
+      1,
+    );
+    assert.ok(
+      value(after, 'milvus_rag_embedding_texts_total', { kind: 'query' }) >
+        value(before, 'milvus_rag_embedding_texts_total', { kind: 'query' }),
+    );
+    assert.ok(
+      value(after, 'milvus_rag_rows_written_total', { tenant: 'beta' }) >
+        value(before, 'milvus_rag_rows_written_total', { tenant: 'beta' }),
+    );
+    const durations = after.find((family) => family.name === 'milvus_rag_http_request_duration_seconds');
+    assert.equal(durations?.type, 'HISTOGRAM');
+    assert.ok(
+      durations.metrics.some((sample) => Number(sample.buckets?.['+Inf'] ?? 0) >= 1),
+      'the histogram counted requests',
+    );
+    // Untenanted series carry no tenant label at all; no label holds a key, a path or a query.
+    for (const family of after) {
+      for (const sample of family.metrics) {
+        if (sample.labels?.tenant !== undefined) assert.notEqual(sample.labels.tenant, '');
+        for (const label of Object.values(sample.labels ?? {})) {
+          assert.ok(!Object.values(KEYS).includes(label) && !label.includes(folder) && !label.includes('How is data'), label);
+        }
+      }
+    }
+    for (let index = 0; index < 6; index++) await call(KEYS.slow, '/v1/jobs/none');
+    assert.ok(value(await read(), 'milvus_rag_rate_limited_total') >= 1, 'a refusal over the rate is counted');
   });
 });

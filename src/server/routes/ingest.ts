@@ -11,6 +11,7 @@ import { DOCUMENT_EXTENSIONS } from '../../load/parse-document.js';
 import { ApiError, scrubPaths } from '../http-errors.js';
 import { type IngestJob, IngestJobs } from '../ingest-jobs.js';
 import { callerOf, describeIssues, errors, invalidJson, json, type RouteDeps, type ServerApp } from '../route-kit.js';
+import type { ServerMetrics } from '../metrics.js';
 import { ErrorBody, IngestEstimate, IngestRequest, IngestUpload, Job, JobParams } from '../schemas.js';
 import { type PathCaller, ReadScopes } from '../read-scope.js';
 
@@ -43,7 +44,7 @@ export interface IngestService {
 }
 
 /** Adds the ingest routes; returns the job queue they feed. */
-export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: RouteDeps): IngestService {
+export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: RouteDeps, metrics?: ServerMetrics): IngestService {
   const uploadDir = path.resolve(options.uploadDir);
   const scopes = new ReadScopes({ ingestRoots: options.ingestRoots, uploadDir, jobsDir: options.jobsDir, cwd: options.cwd });
   const audit = (entry: Record<string, unknown>) =>
@@ -73,7 +74,8 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
       showPath: (text) => relativePaths(text, scopes.displayRoots),
       ...(options.jobsDir === undefined ? {} : { dir: options.jobsDir }),
       interrupted: () => options.shutdownSignal?.aborted ?? false,
-      onFinish: (job) =>
+      onFinish: (job) => {
+        metrics?.jobFinished(job.status, job.tenant, job.result?.chunks ?? 0);
         audit({
           key: job.by ?? null,
           action: 'ingest.finished',
@@ -84,7 +86,8 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
           ...(job.result
             ? { added: job.result.added, updated: job.result.updated, deleted: job.result.deleted, rows: job.result.rows }
             : {}),
-        }),
+        });
+      },
     },
   );
 
