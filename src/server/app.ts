@@ -83,8 +83,9 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   });
   app.onError((error, c) => errorResponse(c, error, logError));
   // Every answer is counted by its route pattern (never the path), method and status.
-  let jobsRef: IngestJobs | undefined;
-  const metrics = options.metrics === false ? undefined : new ServerMetrics(rag, () => jobsRef);
+  // The job queue is made with the ingest routes, below; the metrics read it when scraped.
+  const jobsHolder: { current?: IngestJobs } = {};
+  const metrics = options.metrics === false ? undefined : new ServerMetrics(rag, () => jobsHolder.current);
   if (metrics) {
     app.use('*', async (c, next) => {
       const started = performance.now();
@@ -254,7 +255,7 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   registerSearchRoutes(app, deps);
   const ingest = registerIngestRoutes(app, deps, metrics);
   const jobs = ingest.jobs;
-  jobsRef = jobs;
+  jobsHolder.current = jobs;
   if (metrics) {
     app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   }
