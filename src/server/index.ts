@@ -75,7 +75,11 @@ export async function startServer(
   }
   const shutdown = new AbortController();
   const watchStatus: { current: () => WatchStatus[] } = { current: () => [] };
-  const { app, jobs, close: closeApp } = createServerApp(rag, {
+  const {
+    app,
+    jobs,
+    close: closeApp,
+  } = createServerApp(rag, {
     watchStatus: () => watchStatus.current(),
     shutdownSignal: shutdown.signal,
     ...(keys ? { keys } : {}),
