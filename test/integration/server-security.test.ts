@@ -435,4 +435,20 @@ describe('closed to every tenant but its own (hostile-client probes, Milvus Lite
     for (let index = 0; index < 6; index++) await call(KEYS.slow, '/v1/jobs/none');
     assert.ok(value(await read(), 'milvus_rag_rate_limited_total') >= 1, 'a refusal over the rate is counted');
   });
+
+  test('a key may run two /v1/embeddings calls at once; a third is a 429, other keys are not held back', async () => {
+    const input = Array.from({ length: 300 }, (_, index) => `text ${index} about segments and the object storage of a collection`);
+    const embed = (key: string) =>
+      fetch(`${server.url}/v1/embeddings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ input }),
+      }).then(async (response) => ({ status: response.status, text: await response.text() }));
+    const statuses = (await Promise.all([embed(KEYS.reader), embed(KEYS.reader), embed(KEYS.reader), embed(KEYS.admin)])).map(
+      (each) => each.status,
+    );
+    assert.deepEqual(statuses.slice(0, 3).sort(), [200, 200, 429]);
+    assert.equal(statuses[3], 200, 'another key is not held back');
+    assert.equal((await embed(KEYS.reader)).status, 200, 'once they are done, the key embeds again');
+  });
 });

@@ -5,10 +5,15 @@
  */
 import { createRoute } from '@hono/zod-openapi';
 import { ApiError } from '../http-errors.js';
-import { errors, json, type RouteDeps, type ServerApp } from '../route-kit.js';
+import { callerOf, errors, json, type RouteDeps, type ServerApp } from '../route-kit.js';
 import { EmbeddingsRequest, EmbeddingsResponse } from '../schemas.js';
 
+/** `/v1/embeddings` requests one caller may have in flight at once (beyond, 429): one caller cannot take the machine. */
+export const EMBEDDINGS_PER_CALLER = 2;
+
 export function registerEmbeddingsRoutes(app: ServerApp, { rag }: RouteDeps): void {
+  // Requests in flight by caller: the key's name, or everyone together where keys are not used.
+  const inFlight = new Map<string, number>();
   app.openapi(
     createRoute({
       method: 'post',
@@ -31,7 +36,25 @@ export function registerEmbeddingsRoutes(app: ServerApp, { rag }: RouteDeps): vo
         throw new ApiError(400, 'invalid_request', `dimensions: ${embedder.modelId} gives ${embedder.dimension}, not ${body.dimensions}`);
       }
       const texts = typeof body.input === 'string' ? [body.input] : body.input;
-      const vectors = await embedder.encodeDocuments(texts, { signal: c.req.raw.signal });
+      const caller = callerOf(c).name ?? '';
+      const running = inFlight.get(caller) ?? 0;
+      if (running >= EMBEDDINGS_PER_CALLER) {
+        c.header('Retry-After', '1');
+        throw new ApiError(
+          429,
+          'too_many_embeddings',
+          `${caller ? `the key "${caller}" has` : 'there are'} ${running} /v1/embeddings requests running; at most ${EMBEDDINGS_PER_CALLER} at once, retry when one is done`,
+        );
+      }
+      inFlight.set(caller, running + 1);
+      let vectors: Float32Array[];
+      try {
+        vectors = await embedder.encodeDocuments(texts, { signal: c.req.raw.signal });
+      } finally {
+        const left = (inFlight.get(caller) ?? 1) - 1;
+        if (left > 0) inFlight.set(caller, left);
+        else inFlight.delete(caller);
+      }
       const tokens = embedder.countTokens
         ? texts.reduce((sum, text) => sum + Math.min(embedder.countTokens!(text), embedder.maxLength ?? Infinity), 0)
         : 0;
