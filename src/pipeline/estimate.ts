@@ -8,11 +8,11 @@ import type { Embedder } from '../embed/embedder.js';
 import { LoadError } from '../errors.js';
 import { openSource } from '../load/document-source.js';
 import type { IgnoreOptions } from '../load/ignore-rules.js';
-import { DOCUMENT_EXTENSIONS, readDocument } from '../load/parse-document.js';
+import { readDocument } from '../load/parse-document.js';
 import type { RecordFields } from '../load/record-source.js';
 import { splitDocument } from '../split/split-document.js';
 import type { Splitter } from '../split/splitter.js';
-import { type IgnoredSummary, MAX_LISTED_FAILURES, summarizeSkipped } from './ingest.js';
+import { type IgnoredSummary, MAX_LISTED_FAILURES, sourceOptions, summarizeSkipped } from './ingest.js';
 
 export interface EstimateOptions {
   source: string;
@@ -50,15 +50,7 @@ const SAMPLE_CHUNKS = 32;
 
 export async function estimateIngest(options: EstimateOptions): Promise<IngestEstimate> {
   const { embedder, splitter, signal } = options;
-  const opened = await openSource(options.source, {
-    extensions: DOCUMENT_EXTENSIONS,
-    ...(options.include === undefined ? {} : { include: options.include }),
-    ...(options.roots === undefined ? {} : { roots: options.roots }),
-    ...(options.excluded === undefined ? {} : { excluded: options.excluded }),
-    ...(options.records === undefined ? {} : { records: options.records }),
-    ...(options.ignore === undefined ? {} : { ignore: options.ignore }),
-    ...(signal ? { signal } : {}),
-  });
+  const opened = await openSource(options.source, sourceOptions(options));
   const count = (text: string) =>
     Math.min(embedder.countTokens ? embedder.countTokens(text) : Math.ceil(text.length / 4), embedder.maxLength ?? Infinity);
   const estimate: IngestEstimate = {

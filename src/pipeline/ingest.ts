@@ -7,7 +7,7 @@ import { splitDocument } from '../split/split-document.js';
 import type { Splitter } from '../split/splitter.js';
 import type { RecordFields } from '../load/record-source.js';
 import type { IgnoreOptions, SkipReason } from '../load/ignore-rules.js';
-import type { SourceEntry } from '../load/source-types.js';
+import type { OpenSourceOptions, SourceEntry } from '../load/source-types.js';
 import { checkTenant, tenantFilter } from '../retrieve/filters.js';
 import { analyzeForBm25, type Bm25Analyzer } from '../store/bm25-analyzer.js';
 import { PROPERTY } from '../store/collection-properties.js';
@@ -225,9 +225,14 @@ interface PendingFile {
  * any point loses nothing and the next run finishes the job. A file that fails (unreadable,
  * binary, empty, too large) is reported and keeps what it had stored.
  */
-export async function ingest(options: IngestOptions): Promise<IngestResult> {
-  const { signal } = options;
-  const opened = await openSource(options.source, {
+/**
+ * How an ingest opens its source; `ingest --dry-run` opens it the same way, so its counts are the
+ * ingest's.
+ */
+export function sourceOptions(
+  options: Pick<IngestOptions, 'include' | 'roots' | 'excluded' | 'download' | 'records' | 'ignore' | 'signal'>,
+): OpenSourceOptions {
+  return {
     extensions: DOCUMENT_EXTENSIONS,
     ...(options.include === undefined ? {} : { include: options.include }),
     ...(options.roots === undefined ? {} : { roots: options.roots }),
@@ -235,8 +240,12 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     ...(options.download === undefined ? {} : { download: options.download }),
     ...(options.records === undefined ? {} : { records: options.records }),
     ...(options.ignore === undefined ? {} : { ignore: options.ignore }),
-    ...(signal ? { signal } : {}),
-  });
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+}
+
+export async function ingest(options: IngestOptions): Promise<IngestResult> {
+  const opened = await openSource(options.source, sourceOptions(options));
   try {
     const result = await ingestEntries(options, opened.entries, opened.label);
     return { ...result, ignored: summarizeSkipped(opened.skipped ?? []) };
