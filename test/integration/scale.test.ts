@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { OnnxEmbedder } from '../../src/embed/onnx-embedder.js';
 import { chunkId, ingest, type IngestResult } from '../../src/pipeline/ingest.js';
 import { sourceFilter } from '../../src/retrieve/filters.js';
+import { FolderWatcher, type WatchEvent } from '../../src/pipeline/watch.js';
 import { Retriever } from '../../src/retrieve/retriever.js';
 import { MarkdownSplitter } from '../../src/split/markdown-splitter.js';
 import { createMilvusStore, type MilvusStore } from '../../src/store/milvus-store.js';
@@ -13,6 +16,9 @@ import { type MilvusServer, startMilvusServer } from '../helpers/milvus-server.j
 import { TEST_MODEL_PATH } from '../helpers/paths.js';
 import { seededRandom as random } from '../helpers/documents.js';
 import { tempDir } from '../helpers/temp.js';
+
+const execFileAsync = promisify(execFile);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /*
  * Sync and search past the tutorial's 72 chunks: a folder of 104 files, 5,200+ chunks, changed by
@@ -60,11 +66,17 @@ function fileText(rng: () => number, name: string, sections: number, version: nu
 /** The ids a fresh ingest of the folder stores: every chunk of every file, by source, position and text. */
 async function expectedIds(folder: string): Promise<Set<string>> {
   const ids = new Set<string>();
-  for (const name of await readdir(folder)) {
+  for (const name of await markdownFiles(folder)) {
     const text = await readFile(path.join(folder, name), 'utf8');
     for (const chunk of splitter.split({ source: name, text, metadata: {} })) ids.add(chunkId(name, chunk.position, chunk.text));
   }
   return ids;
+}
+
+/** The Markdown files under `folder` by their path from it (the source a folder ingest gives them), `.git/` aside. */
+async function markdownFiles(folder: string): Promise<string[]> {
+  const names = (await readdir(folder, { recursive: true })).map((name) => name.split(path.sep).join('/'));
+  return names.filter((name) => name.endsWith('.md') && !name.startsWith('.git/')).sort();
 }
 
 async function storedIds(store: MilvusStore, collection: string, filter?: string): Promise<string[]> {
@@ -91,7 +103,7 @@ function describeScale(backend: string, workDir: string, openStore: () => Promis
     const run = (extra: { prune?: boolean; drop?: boolean } = {}): Promise<IngestResult> =>
       ingest({ source: folder, store, embedder, splitter, collection, ...extra });
     const remember = async () => {
-      for (const name of await readdir(folder)) {
+      for (const name of await markdownFiles(folder)) {
         const text = await readFile(path.join(folder, name), 'utf8');
         for (const chunk of splitter.split({ source: name, text, metadata: {} })) {
           written.set(chunkId(name, chunk.position, chunk.text), { source: name, text: chunk.text });
@@ -298,6 +310,115 @@ function describeScale(backend: string, workDir: string, openStore: () => Promis
         'filtered searches stay in their file',
       );
     });
+
+    // Once, on Lite: the watcher runs the same sync as `ingest --prune`, so one backend shows it at
+    // this size (the sync itself is checked on both above).
+    test(
+      'watch: seeded rounds, a burst of 1,000 files, a branch switch; after each, the ids of a fresh ingest',
+      { skip: backend === 'Milvus Lite' ? false : 'watch rounds run once, on Lite' },
+      async (t) => {
+        const git = (...args: string[]) => execFileAsync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: folder });
+        await git('init', '-q', '-b', 'main');
+        await git('add', '-A');
+        await git('commit', '-qm', 'start');
+        const events: WatchEvent[] = [];
+        const watcher = new FolderWatcher(
+          folder,
+          (source, { signal }) => ingest({ source, store, embedder, splitter, collection, prune: true, signal }),
+          { debounceMs: 300, onEvent: (event) => events.push(event) },
+        );
+        await watcher.start();
+        const passes = () => events.filter((event) => event.type === 'pass').length;
+        const settledEqualsFresh = async (what: string) => {
+          await sleep(900); // past the debounce, so the events are in
+          await watcher.settled();
+          await remember();
+          const expected = await expectedIds(folder);
+          const stored = await storedIds(store, collection);
+          assert.equal(stored.length, expected.size, `${what}: as many rows as a fresh ingest`);
+          assert.deepEqual(new Set(stored), expected, `${what}: the ids of a fresh ingest`);
+          return expected.size;
+        };
+        try {
+          await settledEqualsFresh('the first pass');
+          const rng = random(77);
+          let next = 5_000;
+          for (let round = 0; round < 3; round++) {
+            const names = (await readdir(folder)).filter((name) => name.endsWith('.md'));
+            for (let op = 0; op < 8; op++) {
+              const name = names.splice(Math.floor(rng() * names.length), 1)[0]!;
+              const file = path.join(folder, name);
+              const choice = rng();
+              if (choice < 0.3) await writeFile(file, fileText(rng, name, 30 + Math.floor(rng() * 30), 10 + round));
+              else if (choice < 0.45) {
+                // An atomic save: a temporary file renamed over the old one.
+                await writeFile(`${file}.tmp`, fileText(rng, name, 45, 20 + round));
+                await rename(`${file}.tmp`, file);
+              } else if (choice < 0.6) await rm(file);
+              else if (choice < 0.8) await rename(file, path.join(folder, `renamed-${next++}.md`));
+              else await writeFile(path.join(folder, `added-${next++}.md`), fileText(rng, `added-${next}`, 50, 1));
+            }
+            await settledEqualsFresh(`round ${round + 1}`);
+          }
+
+          // A burst of 1,000 new files in a new folder, then the folder removed at once.
+          const before = passes();
+          await mkdir(path.join(folder, 'burst', 'deeper'), { recursive: true });
+          for (let index = 0; index < 1_000; index++) {
+            const name = `burst/${index % 2 ? 'deeper/' : ''}note-${index}.md`;
+            await writeFile(path.join(folder, name), fileText(rng, name, 1, 1));
+          }
+          const rows = await settledEqualsFresh('the burst of 1,000 files');
+          assert.ok(rows >= 6_000, `${rows} rows with the burst`);
+          const burstPasses = passes() - before;
+          assert.ok(burstPasses >= 1 && burstPasses <= 3, `${burstPasses} passes for 1,000 files`);
+          await rm(path.join(folder, 'burst'), { recursive: true });
+          await settledEqualsFresh('the burst folder removed');
+
+          // A branch switch: files removed, edited and added on the branch, then back.
+          await git('add', '-A');
+          await git('commit', '-qm', 'after the rounds');
+          await git('checkout', '-q', '-b', 'other');
+          const names = (await readdir(folder)).filter((name) => name.endsWith('.md')).sort();
+          for (const name of names.slice(0, 10)) await rm(path.join(folder, name));
+          for (const name of names.slice(10, 20)) await writeFile(path.join(folder, name), fileText(rng, name, 35, 99));
+          for (let index = 0; index < 10; index++)
+            await writeFile(path.join(folder, `branch-${index}.md`), fileText(rng, `b${index}`, 50, 1));
+          await git('add', '-A');
+          await git('commit', '-qm', 'other');
+          await settledEqualsFresh('on branch other');
+          await git('checkout', '-q', 'main');
+          await settledEqualsFresh('back on main');
+
+          // Time from a change to searchable: one file edited at a time, until its new chunk is found.
+          const latencies: number[] = [];
+          for (let index = 0; index < 10; index++) {
+            const name = names[30 + index]!;
+            const text = fileText(rng, name, 50, 200 + index);
+            // A chunk this version alone has (the title chunk is the same in every version).
+            const fresh = splitter.split({ source: name, text, metadata: {} }).find((chunk) => chunk.text.includes(` v${200 + index}`))!;
+            const id = chunkId(name, fresh.position, fresh.text);
+            const started = performance.now();
+            await writeFile(path.join(folder, name), text);
+            while ((await storedIds(store, collection, `id == ${JSON.stringify(id)}`)).length === 0) {
+              assert.ok(performance.now() - started < 60_000, `${name} searchable within 60 s`);
+              await sleep(25);
+            }
+            latencies.push(performance.now() - started);
+          }
+          await settledEqualsFresh('after the single edits');
+          latencies.sort((a, b) => a - b);
+          t.diagnostic(
+            `watch at ${await store.count(collection)} rows: change to stored p50 ${latencies[4]!.toFixed(0)} ms, ` +
+              `p95 ${latencies[9]!.toFixed(0)} ms; ${passes()} passes in all, the longest ` +
+              `${Math.max(...events.map((event) => (event.type === 'pass' ? event.ms : 0))).toFixed(0)} ms`,
+          );
+        } finally {
+          await watcher.close();
+          await rm(path.join(folder, '.git'), { recursive: true, force: true });
+        }
+      },
+    );
   });
 }
 
