@@ -10,6 +10,7 @@
  *   npm run bench:server
  *   npm run bench:server -- --concurrency 100 --rounds 3
  *   npm run bench:server -- --mode dense
+ *   npm run bench:server -- --during-ingest [--workers 0] [--backend server]   (bench/server-during.ts)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,8 +31,17 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'auto' },
     // batching.windowMs of the batching side (0, the default: natural batching only)
     'window-ms': { type: 'string', default: '0' },
+    // Responsiveness while the server works instead (bench/server-during.ts)
+    'during-ingest': { type: 'boolean', default: false },
+    workers: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
+    backend: { type: 'string', default: 'lite' },
   },
 });
+if (values['during-ingest']) {
+  const { benchDuringWork } = await import('./server-during.js');
+  await benchDuringWork({ workers: Number(values.workers), backend: values.backend === 'server' ? 'server' : 'lite', idleSearches: 200 });
+  process.exit();
+}
 const concurrency = Number(values.concurrency);
 const rounds = Number(values.rounds);
 const mode = values.mode as SearchMode;

@@ -63,6 +63,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Layer {
       port: value('MILVUS_RAG_PORT') === undefined ? undefined : Number(value('MILVUS_RAG_PORT')),
       apiKey: value('MILVUS_RAG_API_KEY'),
       keysFile: value('MILVUS_RAG_KEYS_FILE'),
+      logLevel: value('MILVUS_RAG_LOG_LEVEL'),
     }),
   });
 }

@@ -227,6 +227,11 @@ export const configSchema = z
         watch: z.array(z.string()).optional(),
         /** Poll watched folders instead of file events (network drives). */
         watchPoll: z.boolean().optional(),
+        /**
+         * The request log's level (JSON lines on stderr, readable lines on a terminal): `info` logs
+         * each request, `debug` also probes and scrapes, `warn` only refusals and failures. Env: MILVUS_RAG_LOG_LEVEL.
+         */
+        logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
       })
       .strict()
       .default({
@@ -236,6 +241,7 @@ export const configSchema = z
         maxBodyBytes: 1024 * 1024,
         maxUploadBytes: 64 * 1024 * 1024,
         uploadDir: './milvus-rag-uploads',
+        logLevel: 'info',
       }),
   })
   .strict();

@@ -21,6 +21,7 @@ import { registerSearchRoutes } from './routes/search.js';
 import { registerStatusRoutes } from './routes/status.js';
 import type { IngestJobs } from './ingest-jobs.js';
 import { ServerMetrics } from './metrics.js';
+import { type Logger, requestLog, silentLogger } from './request-log.js';
 import { FAVICON_SVG, webAsset } from './web-assets.js';
 import { WEB_PAGE } from './web-page.js';
 
@@ -63,8 +64,10 @@ export interface ServerAppOptions {
   /** Host names the server answers to (DNS-rebinding guard). Default: any. */
   allowedHosts?: readonly string[];
   version?: string;
-  /** Where unexpected errors are reported (never sent to clients). Default: stderr. */
+  /** Where unexpected errors are reported (never sent to clients). Default: the logger, else stderr. */
   logError?: (error: unknown) => void;
+  /** The request log (one line per request, with its `x-request-id`). Default: none. */
+  logger?: Logger;
 }
 
 /**
@@ -72,8 +75,12 @@ export interface ServerAppOptions {
  * an app object so tests call `app.request()` without a socket; {@link startServer} binds it.
  */
 export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
+  const logger = options.logger;
   const logError =
-    options.logError ?? ((error: unknown) => process.stderr.write(`milvus-rag serve: ${String((error as Error)?.stack ?? error)}\n`));
+    options.logError ??
+    (logger
+      ? (error: unknown) => logger.error({ err: error }, 'unexpected error')
+      : (error: unknown) => process.stderr.write(`milvus-rag serve: ${String((error as Error)?.stack ?? error)}\n`));
   const app = new OpenAPIHono({
     // Validation failures say which field and why, in the API's error shape.
     defaultHook: (result, c) => {
@@ -82,6 +89,8 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
     },
   });
   app.onError((error, c) => errorResponse(c, error, logError));
+  // First, so every answer (refusals and errors too) has an id and a log line.
+  app.use('*', requestLog(logger ?? silentLogger));
   // Every answer is counted by its route pattern (never the path), method and status.
   // The job queue is made with the ingest routes, below; the metrics read it when scraped.
   const jobsHolder: { current?: IngestJobs } = {};
@@ -140,6 +149,9 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
       if (entry === undefined) {
         throw new ApiError(401, 'unauthorized', match ? 'the API key is not valid' : 'send Authorization: Bearer <API key>');
       }
+      // Named at once, so the request log attributes refusals (role, rate) to the key too.
+      c.set('apiKeyName' as never, entry.name as never);
+      if (entry.tenant !== undefined) c.set('tenant' as never, entry.tenant as never);
       const needed = requiredRole(c.req.method, c.req.path);
       if (!ApiKeyRing.allows(entry, needed)) {
         throw new ApiError(403, 'forbidden', `the key "${entry.name}" has role ${entry.role}; this needs ${needed}`);
@@ -156,10 +168,8 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
           `the key "${entry.name}" is over its ${entry.ratePerMinute} requests a minute; retry in ${wait} s`,
         );
       }
-      c.set('apiKeyName' as never, entry.name as never);
       c.set('apiKeyRole' as never, entry.role as never);
       if (entry.collections !== undefined) c.set('apiKeyCollections' as never, entry.collections as never);
-      if (entry.tenant !== undefined) c.set('tenant' as never, entry.tenant as never);
       if (entry.roots !== undefined) c.set('apiKeyRoots' as never, entry.roots as never);
       c.set(API_KEY_ENTRY as never, entry as never);
       await next();

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config/schema.js';
+import { createServerLogger, type Logger } from './request-log.js';
 import { ConfigError } from '../errors.js';
 import { isWithin } from '../load/roots.js';
 import { loadApiKeys } from './api-keys.js';
@@ -45,9 +46,10 @@ export interface RunningServer {
 export async function startServer(
   rag: MilvusRag,
   config: Config,
-  options: { version?: string; cwd?: string; audit?: (line: string) => void } = {},
+  options: { version?: string; cwd?: string; audit?: (line: string) => void; logger?: Logger } = {},
 ): Promise<RunningServer> {
   const server = config.server;
+  const logger = options.logger ?? createServerLogger({ level: server.logLevel });
   const loopback = isLoopback(server.host);
   if (!loopback && !server.apiKey && !server.keysFile) {
     throw new ConfigError(
@@ -84,6 +86,7 @@ export async function startServer(
     shutdownSignal: shutdown.signal,
     ...(keys ? { keys } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
+    logger,
     apiKey: server.apiKey,
     corsOrigins: server.corsOrigins,
     maxBodyBytes: server.maxBodyBytes,
@@ -123,13 +126,14 @@ export async function startServer(
         onEvent: (event) => {
           if (event.type === 'pass') {
             const { added, updated, deleted, rows } = event.result;
-            process.stderr.write(
-              `milvus-rag serve: watch ${event.folder}: ${event.changes} change(s) -> ${added} added, ${updated} files updated, ${deleted} deleted; ${rows} rows (${Math.round(event.ms)} ms)\n`,
+            logger.info(
+              { folder: event.folder, changes: event.changes, added, updated, deleted, rows, ms: Math.round(event.ms) },
+              'watch pass',
             );
           } else if (event.type === 'gone') {
-            process.stderr.write(`milvus-rag serve: watch ${event.folder} is gone; its chunks are kept\n`);
+            logger.warn({ folder: event.folder }, 'watched folder is gone; its chunks are kept');
           } else {
-            process.stderr.write(`milvus-rag serve: watch ${event.folder}: ${event.message}\n`);
+            logger.error({ folder: event.folder, error: event.message }, 'watch failed');
           }
         },
       },
@@ -138,7 +142,7 @@ export async function startServer(
     watchers.push(watcher);
   }
   watchStatus.current = () => watchers.map((watcher) => ({ ...watcher.status, folder: path.basename(watcher.folder) }));
-  if (resumed > 0) process.stderr.write(`milvus-rag serve: resuming ${resumed} unfinished ingest job(s)\n`);
+  if (resumed > 0) logger.info({ jobs: resumed }, 'resuming unfinished ingest jobs');
   const listening = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const instance = serve({ fetch: app.fetch, hostname: server.host, port: server.port }, () => resolve(instance));
     instance.once('error', reject);

@@ -196,8 +196,15 @@ describe('milvus-rag serve (the command)', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(health?.status, 'ok');
     assert.equal(health?.collection, 'my_rag_collection');
+    // stderr is not a terminal here: the request log is JSON lines, between the human lines.
+    const lines = result.stderr.split('\n');
+    const logged = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(
+      logged.map((record) => [record.msg, record.method, record.route, record.status]),
+      [['request', 'GET', '/health', 200]],
+    );
     assert.match(
-      result.stderr,
+      lines.filter((line) => !line.startsWith('{')).join('\n'),
       /milvus-rag serving collection "my_rag_collection" at http:\/\/127\.0\.0\.1:\d+ .*Ctrl-C stops\nSIGTERM: stopping.*\nstopped\n/s,
     );
   });

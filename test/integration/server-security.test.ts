@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { MilvusRag } from '../../src/pipeline/rag.js';
 import { hashApiKey } from '../../src/server/api-keys.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
+import { createServerLogger } from '../../src/server/request-log.js';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { runCli } from '../helpers/cli.js';
 import { completion, type RecordedRequest, startFakeOpenAI } from '../helpers/fake-openai.js';
@@ -32,6 +33,7 @@ type Json = Record<string, unknown>;
 
 describe('closed to every tenant but its own (hostile-client probes, Milvus Lite)', () => {
   const prompts: RecordedRequest[] = [];
+  const logLines: string[] = [];
   let rag: MilvusRag;
   let server: RunningServer;
   let fake: Awaited<ReturnType<typeof startFakeOpenAI>>;
@@ -111,7 +113,11 @@ describe('closed to every tenant but its own (hostile-client probes, Milvus Lite
     rag = await MilvusRag.open(config);
     await rag.ingest(FAQ_DIR, { tenant: 'alpha', drop: true, include: 'product_faq.md' });
     await rag.withCollection('other_docs').ingest(FAQ_DIR, { include: 'operational_faq.md' });
-    server = await startServer(rag, config, { cwd: folder, audit: () => undefined });
+    server = await startServer(rag, config, {
+      cwd: folder,
+      audit: () => undefined,
+      logger: createServerLogger({ level: 'debug', destination: { write: (line) => logLines.push(line) } }),
+    });
     // Beta's private upload, the way the page sends it.
     const sent = await upload(KEYS.beta, 'secret.md', `# Beta secret\n\nThe codeword of beta is ${SECRET}.\n`);
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
@@ -450,5 +456,48 @@ describe('closed to every tenant but its own (hostile-client probes, Milvus Lite
     assert.deepEqual(statuses.slice(0, 3).sort(), [200, 200, 429]);
     assert.equal(statuses[3], 200, 'another key is not held back');
     assert.equal((await embed(KEYS.reader)).status, 200, 'once they are done, the key embeds again');
+  });
+
+  test('the request log: a JSON line per request with its x-request-id, route, status, key name and tenant; never a key or a query', async () => {
+    const before = logLines.length;
+    const query = 'where does alpha keep its pears';
+    const sent = await fetch(`${server.url}/v1/search`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS.alpha}`, 'content-type': 'application/json', 'x-request-id': 'trace-abc-1' },
+      body: JSON.stringify({ query, mode: 'sparse' }),
+    });
+    assert.equal(sent.status, 200);
+    assert.equal(sent.headers.get('x-request-id'), 'trace-abc-1', 'the caller id is sent back');
+    const odd = await fetch(`${server.url}/v1/collections`, {
+      headers: { authorization: `Bearer ${KEYS.beta}`, 'x-request-id': 'has spaces {}' },
+    });
+    const made = odd.headers.get('x-request-id') ?? '';
+    assert.match(made, /^[0-9a-f-]{36}$/, 'an id that is not a plain token is replaced');
+    const refused = await fetch(`${server.url}/v1/search`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    assert.equal(refused.status, 401);
+    const refusedId = refused.headers.get('x-request-id');
+    assert.ok(refusedId, 'refusals carry an id too');
+    await fetch(`${server.url}/health/live`);
+
+    const records = logLines.slice(before).map((line) => JSON.parse(line) as Json);
+    const byId = (id: string) => records.find((record) => record.reqId === id);
+    assert.deepEqual(
+      (({ method, route, status, keyName, tenant, msg, level }) => ({ method, route, status, keyName, tenant, msg, level }))(
+        byId('trace-abc-1')!,
+      ),
+      { method: 'POST', route: '/v1/search', status: 200, keyName: 'alpha', tenant: 'alpha', msg: 'request', level: 30 },
+    );
+    assert.ok(typeof byId('trace-abc-1')!.ms === 'number');
+    assert.equal(odd.status, 403, 'collections are for admins');
+    assert.deepEqual([byId(made)?.keyName, byId(made)?.tenant, byId(made)?.status], ['beta', 'beta', 403], 'a refusal names the key');
+    assert.equal(byId(refusedId)?.level, 40, 'a 401 is a warning');
+    assert.equal(byId(refusedId)?.keyName, undefined);
+    assert.ok(
+      records.some((record) => record.route === '/health/live' && record.level === 20),
+      'probes are logged at debug',
+    );
+    const everything = logLines.join('\n');
+    for (const key of Object.values(KEYS)) assert.ok(!everything.includes(key), 'no key in the log');
+    assert.ok(!everything.includes(query) && !everything.includes(SECRET), 'no query or document text in the log');
   });
 });
