@@ -20,6 +20,7 @@ import { loadConfig } from '../src/config/load-config.js';
 import { MilvusRag } from '../src/pipeline/rag.js';
 import type { SearchMode } from '../src/retrieve/retriever.js';
 import { startServer } from '../src/server/index.js';
+import { silentLogger } from '../src/server/request-log.js';
 import { FAQ_DIR, ROOT, TEST_MODEL_PATH } from '../test/helpers/paths.js';
 import { median, percentile, printTable } from './stats.js';
 
@@ -70,7 +71,7 @@ try {
     });
     const rag = await MilvusRag.open(config);
     opened.push(rag);
-    const server = await startServer(rag, config, { cwd: work });
+    const server = await startServer(rag, config, { cwd: work, logger: silentLogger });
     opened.unshift(server);
     await rag.ingest(FAQ_DIR, { drop: true });
     return { rag, server, chunks: await rag.store.count(config.collection) };
