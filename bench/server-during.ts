@@ -113,7 +113,7 @@ export async function benchDuringWork(options: DuringOptions): Promise<void> {
     // One /v1/embeddings call of 2,048 texts of about 490 characters.
     const paragraph = 'Milvus stores vectors and scalars in segments; growing segments are sealed and flushed to object storage. ';
     const texts = Array.from({ length: 2048 }, (_, index) => `${index} ${paragraph.repeat(5)}`.slice(0, 490));
-    const embedded = post('/v1/embeddings', { input: texts, model: 'local' }).then(async (response) => {
+    const embedded = post('/v1/embeddings', { input: texts }).then(async (response) => {
       if (response.status !== 200) throw new Error(`embeddings: ${response.status} ${await response.text()}`);
       await response.arrayBuffer();
     });

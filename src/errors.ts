@@ -40,6 +40,12 @@ export class EmbeddingError extends MilvusRagError {}
 /** An ingest run refused to go on, e.g. a prune that would delete most of the collection. */
 export class IngestError extends MilvusRagError {}
 
+/**
+ * A quota of the key would be exceeded: `quota.embed-tokens` (tokens embedded per day) or
+ * `quota.rows` (rows kept). Raised before the work that would go over, so nothing is half-written.
+ */
+export class QuotaError extends MilvusRagError {}
+
 /** `milvus-rag setup` could not make a part of the local set-up (Python, Milvus Lite, runtime, model). */
 export class SetupError extends MilvusRagError {}
 

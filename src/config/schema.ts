@@ -212,6 +212,8 @@ export const configSchema = z
           .default(64 * 1024 * 1024),
         /** Where uploaded documents are kept (and ingested from). */
         uploadDir: z.string().default('./milvus-rag-uploads'),
+        /** Where the usage per key (GET /v1/usage, quotas) is kept across restarts. Default: `<db>.usage.json` beside Milvus Lite's file, else `./milvus-rag-usage.json`. */
+        usageFile: z.string().optional(),
         /** Where ingest jobs are kept across restarts. Default: beside the data, `<db>.jobs/<collection>` for Milvus Lite, else `./milvus-rag-jobs/<collection>`. */
         jobsDir: z.string().optional(),
         /** A keys file (JSON Lines: name, sha256 hash, role read|write|admin, collections, ratePerMinute); replaces apiKey. Env: MILVUS_RAG_KEYS_FILE. */

@@ -3,6 +3,7 @@ import type { ChatModel } from '../generate/chat-model.js';
 import { buildMessages, type ChatMessage, DEFAULT_TEMPLATE, type PromptTemplate } from '../generate/prompt.js';
 import type { RetrieveOptions, Retriever } from '../retrieve/retriever.js';
 import { telemetry } from '../internal/telemetry.js';
+import { SpanStatusCode, startSpan } from '../internal/tracing.js';
 import type { RetrievedChunk } from '../types.js';
 
 /** Options of {@link ask} and {@link askStream}. */
@@ -144,16 +145,33 @@ export async function* askStream(options: AskOptions): AsyncGenerator<AskEvent> 
   const numbered = (options.template ?? DEFAULT_TEMPLATE).numbered;
   const citeSources = (options.enforceCitations ?? true) && numbered ? prompt.used.length : 0;
   const callOptions = { maxTokens, ...(citeSources > 0 ? { citeSources } : {}), ...(options.signal ? { signal: options.signal } : {}) };
-  for await (const part of chat.stream(prompt.messages, callOptions)) {
-    if (part.type === 'token') {
-      firstToken ??= performance.now();
-      tokens += 1;
-      text += part.text;
-      yield part;
-    } else {
-      model = part.model;
-      usage = part.usage;
+  // Ended here whatever happens: the caller may stop reading the stream at any token.
+  const span = startSpan('generate', { 'gen_ai.operation.name': 'chat', 'milvus_rag.sources': prompt.used.length });
+  try {
+    for await (const part of chat.stream(prompt.messages, callOptions)) {
+      if (part.type === 'token') {
+        if (firstToken === undefined) {
+          firstToken = performance.now();
+          span.addEvent('first token');
+        }
+        tokens += 1;
+        text += part.text;
+        yield part;
+      } else {
+        model = part.model;
+        usage = part.usage;
+      }
     }
+    span.setAttributes({
+      ...(model ? { 'gen_ai.response.model': model } : {}),
+      'gen_ai.usage.input_tokens': usage?.promptTokens ?? 0,
+      'gen_ai.usage.output_tokens': usage?.completionTokens ?? tokens,
+    });
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+    throw error;
+  } finally {
+    span.end();
   }
   const finished = performance.now();
   telemetry().answered?.(usage, firstToken === undefined ? undefined : (firstToken - retrievalDone) / 1000);

@@ -4,6 +4,7 @@ import { IngestError, LoadError, StoreError } from '../errors.js';
 import { openSource } from '../load/document-source.js';
 import { DOCUMENT_EXTENSIONS, readDocument } from '../load/parse-document.js';
 import { splitDocument } from '../split/split-document.js';
+import { inSpan, inSpanSync } from '../internal/tracing.js';
 import type { Splitter } from '../split/splitter.js';
 import type { RecordFields } from '../load/record-source.js';
 import type { IgnoreOptions, SkipReason } from '../load/ignore-rules.js';
@@ -159,7 +160,23 @@ export interface IngestOptions {
    */
   bm25?: { analyzer?: Bm25Analyzer; k1?: number; b?: number };
   onProgress?: (progress: IngestProgress) => void;
+  /**
+   * Called for each file that will be embedded, before any of its chunks is: its chunks, their
+   * tokens, and the rows it had. Throwing (a quota, `QuotaError`) stops the run there: what was
+   * queued before it is written whole first, and nothing of this file or after it is.
+   */
+  beforeFile?: (file: PlannedFile) => void;
   signal?: AbortSignal;
+}
+
+/** A file about to be embedded, as {@link IngestOptions.beforeFile} sees it. */
+export interface PlannedFile {
+  source: string;
+  chunks: number;
+  /** Tokens the model will read (0 when the embedder cannot count). */
+  tokens: number;
+  /** Rows of its previous version, which these chunks replace. */
+  previousRows: number;
 }
 
 /** What {@link ingest} did. */
@@ -245,13 +262,16 @@ export function sourceOptions(
 }
 
 export async function ingest(options: IngestOptions): Promise<IngestResult> {
-  const opened = await openSource(options.source, sourceOptions(options));
-  try {
-    const result = await ingestEntries(options, opened.entries, opened.label);
-    return { ...result, ignored: summarizeSkipped(opened.skipped ?? []) };
-  } finally {
-    await opened.close();
-  }
+  return inSpan('ingest', { 'db.collection.name': options.collection }, async (span) => {
+    const opened = await openSource(options.source, sourceOptions(options));
+    try {
+      const result = await ingestEntries(options, opened.entries, opened.label);
+      span.setAttributes({ 'milvus_rag.files': opened.entries.length, 'milvus_rag.chunks': result.chunks, 'milvus_rag.rows': result.rows });
+      return { ...result, ignored: summarizeSkipped(opened.skipped ?? []) };
+    } finally {
+      await opened.close();
+    }
+  });
 }
 
 async function ingestEntries(options: IngestOptions, files: readonly SourceEntry[], label: string): Promise<IngestResult> {
@@ -370,7 +390,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
     writesQueued += 1;
     writing = settled(
       writing.then(async () => {
-        await store.upsert(collection, rows);
+        await inSpan('write', { 'milvus_rag.rows': rows.length }, () => store.upsert(collection, rows));
         writesQueued -= 1;
         result.chunks += rows.length;
         // What the model reads: each text up to its limit (longer ones are truncated).
@@ -390,12 +410,12 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
       if (writesQueued > 1) await writing;
       const batch = queue.splice(0, batchSize);
       embedding = settled(
-        embedder
-          .encodeDocuments(
+        inSpan('embed', { 'milvus_rag.texts': batch.length }, () =>
+          embedder.encodeDocuments(
             batch.map(({ chunk }) => chunk.indexText ?? chunk.text),
             signal ? { signal } : {},
-          )
-          .then((vectors) => write(batch, vectors)),
+          ),
+        ).then((vectors) => write(batch, vectors)),
       );
     }
     if (all) {
@@ -412,7 +432,9 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
       let chunks: Chunk[];
       let fileHash: string;
       try {
-        const document = await readDocument(file, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
+        const document = await inSpan('load', { 'milvus_rag.bytes': file.size }, () =>
+          readDocument(file, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes }),
+        );
         seen.add(source);
         const hash = createHash('sha256').update(document.text);
         if (document.fingerprint !== undefined) hash.update('\0').update(document.fingerprint);
@@ -424,7 +446,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
           options.onProgress?.(progress('file', source));
           continue;
         }
-        chunks = splitDocument(options.splitter, document);
+        chunks = inSpanSync('split', {}, () => splitDocument(options.splitter, document));
         checkChunkSizes(chunks, file.location);
       } catch (error) {
         // --strict: the first bad file or record ends the run; the files before it are stored.
@@ -444,6 +466,18 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
         continue;
       }
 
+      if (options.beforeFile) {
+        const tokens = countTokens
+          ? chunks.reduce((sum, chunk) => sum + Math.min(countTokens(chunk.indexText ?? chunk.text), embedder.maxLength ?? Infinity), 0)
+          : 0;
+        try {
+          options.beforeFile({ source, chunks: chunks.length, tokens, previousRows: previous?.ids.length ?? 0 });
+        } catch (error) {
+          // The files queued before this one are written whole; nothing of this one is.
+          await drain(true);
+          throw error;
+        }
+      }
       open.push({ source, size: file.size, previous, fileHash, chunks, written: 0, newIds: new Set() });
       for (const chunk of chunks) queue.push({ file: open[open.length - 1]!, chunk });
       await drain(false);

@@ -21,7 +21,7 @@ import { createMilvusStore } from '../store/milvus-store.js';
 import type { VectorStore } from '../store/vector-store.js';
 import type { RetrievedChunk } from '../types.js';
 import { type AskEvent, type AskOptions, type AskResult, ask, askStream } from './ask.js';
-import { type IngestProgress, type IngestResult, ingest, notShared, TENANT_FIELD } from './ingest.js';
+import { type IngestProgress, type IngestResult, type PlannedFile, ingest, notShared, TENANT_FIELD } from './ingest.js';
 
 /** Per-question options of {@link MilvusRag.ask} and {@link MilvusRag.askStream}. */
 export interface RagAskOptions {
@@ -204,6 +204,8 @@ export class MilvusRag {
       /** Make a new collection shared by tenants. */
       tenants?: boolean;
       onProgress?: (progress: IngestProgress) => void;
+      /** Before each file is embedded (quotas): see `IngestOptions.beforeFile`. */
+      beforeFile?: (file: PlannedFile) => void;
       signal?: AbortSignal;
     } = {},
   ): Promise<IngestResult> {

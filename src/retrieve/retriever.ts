@@ -5,6 +5,8 @@ import { PROPERTY } from '../store/collection-properties.js';
 import { type SearchHit, type SearchOptions, SPARSE_FIELD, type VectorStore } from '../store/vector-store.js';
 import type { RetrievedChunk } from '../types.js';
 import { type Fusion, fuseHits } from './fusion.js';
+import { telemetry } from '../internal/telemetry.js';
+import { inSpan, inSpanSync, type Span } from '../internal/tracing.js';
 import type { Reranker } from './reranker.js';
 
 /**
@@ -104,7 +106,13 @@ export class Retriever {
   }
 
   /** One query's hits, through the batcher when there is one. */
-  async #searchOne(kind: 'dense' | 'sparse', query: ArrayLike<number> | string, options: SearchOptions): Promise<SearchHit[]> {
+  #searchOne(kind: 'dense' | 'sparse', query: ArrayLike<number> | string, options: SearchOptions): Promise<SearchHit[]> {
+    return inSpan(`milvus search`, { 'milvus_rag.kind': kind, 'milvus_rag.limit': options.limit ?? 3 }, () =>
+      this.#searchOneNow(kind, query, options),
+    );
+  }
+
+  async #searchOneNow(kind: 'dense' | 'sparse', query: ArrayLike<number> | string, options: SearchOptions): Promise<SearchHit[]> {
     if (this.#batches === undefined) {
       const hits =
         kind === 'dense'
@@ -123,7 +131,11 @@ export class Retriever {
   /** Collections made with the seed splitter: `auto` searches them as the reference does. */
   readonly #seed = new Set<string>();
 
-  async retrieve(query: string, options: RetrieveOptions = {}): Promise<RetrievedChunk[]> {
+  retrieve(query: string, options: RetrieveOptions = {}): Promise<RetrievedChunk[]> {
+    return inSpan('retrieve', { 'db.collection.name': this.collection }, (span) => this.#retrieve(query, options, span));
+  }
+
+  async #retrieve(query: string, options: RetrieveOptions, span: Span): Promise<RetrievedChunk[]> {
     const { reranker } = options;
     const limit = reranker ? (options.candidates ?? Math.max(5 * (options.limit ?? 3), 20)) : (options.limit ?? 3);
     const common = {
@@ -133,11 +145,15 @@ export class Retriever {
       ...(options.signal ? { signal: options.signal } : {}),
     };
     const mode = await this.resolveMode(options.mode, options.onNotice);
+    span.setAttributes({ 'milvus_rag.mode': mode, 'milvus_rag.limit': limit });
     let hits: SearchHit[];
     if (mode === 'sparse') {
       hits = await this.#searchOne('sparse', this.#analyze(query), common);
     } else {
-      const [vector] = await this.embedder.encodeQueries([query], options.signal ? { signal: options.signal } : {});
+      const [vector] = await inSpan('embed query', {}, () =>
+        this.embedder.encodeQueries([query], options.signal ? { signal: options.signal } : {}),
+      );
+      telemetry().queried?.(this.embedder.countTokens?.(query) ?? 0);
       hits = mode === 'hybrid' ? await this.#hybrid(vector!, query, common, options) : await this.#searchOne('dense', vector!, common);
     }
     const chunks: RetrievedChunk[] = hits.map((hit) => ({
@@ -150,10 +166,12 @@ export class Retriever {
     }));
     if (!reranker || chunks.length === 0) return chunks;
     // The heading path goes with the text: it often names what the chunk answers.
-    const scores = await reranker.rerank(
-      query,
-      chunks.map((chunk) => (chunk.headings ? `${chunk.headings}\n\n${chunk.text}` : chunk.text)),
-      options.signal ? { signal: options.signal } : {},
+    const scores = await inSpan('rerank', { 'milvus_rag.candidates': chunks.length }, () =>
+      reranker.rerank(
+        query,
+        chunks.map((chunk) => (chunk.headings ? `${chunk.headings}\n\n${chunk.text}` : chunk.text)),
+        options.signal ? { signal: options.signal } : {},
+      ),
     );
     return chunks
       .map((chunk, index) => ({ ...chunk, rerankScore: scores[index]! }))
@@ -185,18 +203,22 @@ export class Retriever {
     const candidates = Math.max(common.limit, options.hybridCandidates ?? HYBRID_CANDIDATES);
     const text = this.#analyze(query);
     if (fusion.type === 'weighted') {
-      return this.store.hybridSearch(this.collection, { vector, text }, { ...common, candidates, ranker: fusion });
+      return inSpan('milvus search', { 'milvus_rag.kind': 'hybrid', 'milvus_rag.limit': common.limit }, () =>
+        this.store.hybridSearch(this.collection, { vector, text }, { ...common, candidates, ranker: fusion }),
+      );
     }
     const legs = { ...common, limit: candidates };
     // The lists carry ids and scores only; the fields are fetched for the few hits kept. Two lists
     // of 100 hits with their text cost Milvus Lite 1.5x the time of ids alone (measured).
     const idsOnly = { ...legs, outputFields: ['id'] };
     const [dense, sparse] = await Promise.all([this.#searchOne('dense', vector, idsOnly), this.#searchOne('sparse', text, idsOnly)]);
-    const kept = fuseHits([dense, sparse], fusion).slice(0, common.limit);
-    const rows = await this.#fetch(
-      kept.map((hit) => hit.id),
-      common.outputFields,
-      common.signal,
+    const kept = inSpanSync('fuse', { 'milvus_rag.fusion': fusion.type }, () => fuseHits([dense, sparse], fusion).slice(0, common.limit));
+    const rows = await inSpan('fetch', { 'milvus_rag.ids': kept.length }, () =>
+      this.#fetch(
+        kept.map((hit) => hit.id),
+        common.outputFields,
+        common.signal,
+      ),
     );
     const byId = new Map(rows.map((row) => [String(row.id), row]));
     // A chunk deleted between the search and the fetch is left out.

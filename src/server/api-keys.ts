@@ -33,6 +33,14 @@ const KeyLine = z
      * ingests uploads only). The upload folder is never among them.
      */
     roots: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * Rows the key's tenant may keep in a collection (without a tenant: the collection's rows).
+     * An ingest that would go over stops before the first file that would (413); nothing of that
+     * file or after it is written.
+     */
+    maxRows: z.number().int().positive().optional(),
+    /** Tokens the key may have embedded per UTC day: queries, `/v1/embeddings`, ingest jobs (429 over it). */
+    embedTokensPerDay: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -99,6 +107,11 @@ export class ApiKeyRing {
   /** The entry of a presented key, or undefined. */
   find(key: string): ApiKeyEntry | undefined {
     return this.#byHash.get(hashApiKey(key));
+  }
+
+  /** The entry named `name` (a job remembers who submitted it by name). */
+  named(name: string | undefined): ApiKeyEntry | undefined {
+    return name === undefined ? undefined : [...this.#byHash.values()].find((entry) => entry.name === name);
   }
 
   /** Whether `entry` has at least `role`. */

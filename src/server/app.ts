@@ -22,6 +22,8 @@ import { registerStatusRoutes } from './routes/status.js';
 import type { IngestJobs } from './ingest-jobs.js';
 import { ServerMetrics } from './metrics.js';
 import { type Logger, requestLog, silentLogger } from './request-log.js';
+import { Quotas } from './quotas.js';
+import { meterUsage, runAsCaller, UsageLedger } from './usage.js';
 import { FAVICON_SVG, webAsset } from './web-assets.js';
 import { WEB_PAGE } from './web-page.js';
 
@@ -68,6 +70,8 @@ export interface ServerAppOptions {
   logError?: (error: unknown) => void;
   /** The request log (one line per request, with its `x-request-id`). Default: none. */
   logger?: Logger;
+  /** What each key used, for `/v1/usage` and the quotas ({@link UsageLedger.open}). Default: in memory. */
+  usage?: UsageLedger;
 }
 
 /**
@@ -260,7 +264,20 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
     }
     return view;
   };
-  const deps: RouteDeps = { rag, options, logError, ragFor };
+  // Usage per key: each request counted, its query and LLM tokens counted to it (through the
+  // library's telemetry, in the request's async context); quotas checked before the work.
+  const usage = options.usage ?? UsageLedger.inMemory();
+  const quotas = new Quotas(usage);
+  const stopMetering = meterUsage(usage);
+  const meter = async (c: Context, next: () => Promise<void>) => {
+    const { name, tenant } = callerOf(c);
+    usage.add(name, tenant, { requests: 1 });
+    if (c.req.method === 'POST' && EMBEDS_QUERIES.has(c.req.path)) quotas.checkEmbedLeft(options.keys?.named(name));
+    await runAsCaller(name, tenant, next);
+  };
+  app.use('/v1/*', meter);
+  app.use('/mcp', meter);
+  const deps: RouteDeps = { rag, options, logError, ragFor, usage, quotas };
   registerStatusRoutes(app, deps);
   registerSearchRoutes(app, deps);
   const ingest = registerIngestRoutes(app, deps, metrics);
@@ -284,14 +301,24 @@ export function createServerApp(rag: MilvusRag, options: ServerAppOptions) {
   );
   if (options.apiKey) app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
-  return { app, jobs, close: () => metrics?.close() };
+  return {
+    app,
+    jobs,
+    close: () => {
+      metrics?.close();
+      stopMetering();
+    },
+  };
 }
+
+/** Routes that embed the caller's text: refused (429) once the key's embedding tokens for the day are spent. */
+const EMBEDS_QUERIES = new Set(['/v1/search', '/v1/ask', '/v1/chat/completions', '/v1/embeddings', '/mcp']);
 
 /** The role a route needs: ingest writes, the collections listing is for admins, the rest reads. */
 function requiredRole(method: string, path: string): Role {
   if (method === 'POST' && path === '/v1/ingest') return 'write';
   if (method === 'DELETE' && path.startsWith('/v1/jobs/')) return 'write';
-  if (path === '/v1/collections') return 'admin';
+  if (path === '/v1/collections' || path === '/v1/usage') return 'admin';
   return 'read';
 }
 

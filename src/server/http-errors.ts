@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ConfigError, EmbeddingError, IngestError, LoadError, MilvusRagError, ProviderError, StoreError } from '../errors.js';
+import { ConfigError, EmbeddingError, IngestError, LoadError, MilvusRagError, ProviderError, StoreError, QuotaError } from '../errors.js';
 
 /** The JSON body of every error the API returns. Never a stack trace. */
 export interface ErrorJson {
@@ -59,6 +59,9 @@ export function toHttpError(error: unknown): { status: ContentfulStatusCode; bod
     if (error.code === 'store.no-collection')
       return { status: 404, body: body('no_collection', scrubPaths(error.message)), unexpected: false };
     return { status: 503, body: body('milvus_error', scrubPaths(error.message)), unexpected: false };
+  }
+  if (error instanceof QuotaError) {
+    return { status: error.code === 'quota.rows' ? 413 : 429, body: body('quota_exceeded', error.message), unexpected: false };
   }
   if (error instanceof IngestError)
     return { status: 409, body: body(error.code.replace(/\W+/g, '_'), scrubPaths(error.message)), unexpected: false };

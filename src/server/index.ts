@@ -8,6 +8,8 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config/schema.js';
 import { createServerLogger, type Logger } from './request-log.js';
+import { startTracing } from '../internal/tracing.js';
+import { UsageLedger } from './usage.js';
 import { ConfigError } from '../errors.js';
 import { isWithin } from '../load/roots.js';
 import { loadApiKeys } from './api-keys.js';
@@ -50,6 +52,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   const server = config.server;
   const logger = options.logger ?? createServerLogger({ level: server.logLevel });
+  // Traces only when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT); free otherwise.
+  const tracing = await startTracing(process.env, options.version);
+  if (tracing) logger.info({ endpoint: new URL(tracing.endpoint).origin }, 'sending traces (OTLP/HTTP)');
   const loopback = isLoopback(server.host);
   if (!loopback && !server.apiKey && !server.keysFile) {
     throw new ConfigError(
@@ -75,6 +80,10 @@ export async function startServer(
       );
     }
   }
+  const usage = await UsageLedger.open(
+    path.resolve(cwd, server.usageFile ?? (isLiteUri(config.uri) ? `${config.uri}.usage.json` : 'milvus-rag-usage.json')),
+  );
+  if (usage.problem) logger.warn(usage.problem);
   const shutdown = new AbortController();
   const watchStatus: { current: () => WatchStatus[] } = { current: () => [] };
   const {
@@ -87,6 +96,7 @@ export async function startServer(
     ...(keys ? { keys } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
     logger,
+    usage,
     apiKey: server.apiKey,
     corsOrigins: server.corsOrigins,
     maxBodyBytes: server.maxBodyBytes,
@@ -168,6 +178,8 @@ export async function startServer(
       }
       await jobs.idle();
       closeApp();
+      await usage.flush();
+      await tracing?.shutdown();
     },
   };
 }

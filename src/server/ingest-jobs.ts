@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import { z } from 'zod';
 import { messageOf } from '../errors.js';
+import { inSpan } from '../internal/tracing.js';
 import { type IngestProgress, type IngestResult, MAX_LISTED_FAILURES } from '../pipeline/ingest.js';
 
 /** What an ingest job is given: where to read, and how. */
@@ -90,6 +91,8 @@ export type RunIngest = (
   onProgress: (progress: IngestProgress) => void,
   /** Aborted when the job is cancelled: the ingest stops between batches, keeping what it wrote (a re-run resumes it). */
   signal: AbortSignal,
+  /** The job: who submitted it (`by`, the key's name), its tenant. */
+  job: Readonly<IngestJob>,
 ) => Promise<IngestResult>;
 
 /**
@@ -277,16 +280,24 @@ export class IngestJobs {
     this.#save(job);
     let savedAt = Date.now();
     try {
-      const result = await this.#run(
-        request,
-        (progress) => {
-          job.progress = { files: progress.files, filesDone: progress.filesDone, chunks: progress.chunks };
-          if (Date.now() - savedAt >= 1000) {
-            savedAt = Date.now();
-            this.#save(job);
-          }
-        },
-        canceller.signal,
+      // A trace of its own: the job outlives the request that queued it.
+      const result = await inSpan(
+        'ingest job',
+        { 'milvus_rag.job_id': job.id },
+        () =>
+          this.#run(
+            request,
+            (progress) => {
+              job.progress = { files: progress.files, filesDone: progress.filesDone, chunks: progress.chunks };
+              if (Date.now() - savedAt >= 1000) {
+                savedAt = Date.now();
+                this.#save(job);
+              }
+            },
+            canceller.signal,
+            job,
+          ),
+        { root: true },
       );
       job.result = {
         files: result.files,

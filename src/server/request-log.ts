@@ -9,6 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { pino, type Logger } from 'pino';
+import { context, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, startSpan } from '../internal/tracing.js';
 import { callerOf } from './route-kit.js';
 
 export type { Logger } from 'pino';
@@ -60,8 +62,10 @@ export function requestLog(logger: Logger): MiddlewareHandler {
     const id = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
     (c.set as (key: string, value: unknown) => void)('requestId', id);
     const started = performance.now();
+    // The request's span (a no-op without tracing): the pipeline's spans are its children.
+    const span = startSpan(c.req.method, { 'http.request.method': c.req.method }, SpanKind.SERVER);
     try {
-      await next();
+      await context.with(trace.setSpan(context.active(), span), () => next());
     } finally {
       c.header('x-request-id', id);
       const status = c.res.status;
@@ -76,6 +80,12 @@ export function requestLog(logger: Logger): MiddlewareHandler {
         ...(name === undefined ? {} : { keyName: name }),
         ...(tenant === undefined ? {} : { tenant }),
       };
+      span.updateName(`${c.req.method} ${route}`);
+      span.setAttributes({ 'http.route': route, 'http.response.status_code': status, 'milvus_rag.request_id': id });
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+      const traceId = span.isRecording() ? span.spanContext().traceId : undefined;
+      if (traceId) Object.assign(record, { traceId });
       const quiet = route === '/health/live' || route === '/health/ready' || route === '/metrics';
       if (status >= 500) logger.error(record, 'request');
       else if (status >= 400) logger.warn(record, 'request');

@@ -3,6 +3,8 @@
  * the API's validation message.
  * @module server/route-kit
  */
+import type { Quotas } from './quotas.js';
+import type { UsageLedger } from './usage.js';
 import type { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { MilvusRag } from '../pipeline/rag.js';
@@ -25,6 +27,9 @@ export interface RouteDeps {
    * for keys limited to other collections or bound to a tenant, 404 when it does not exist.
    */
   ragFor: (c: Context, collection: string | undefined) => Promise<MilvusRag>;
+  /** What each key used (kept across restarts), and its quotas. */
+  usage: UsageLedger;
+  quotas: Quotas;
 }
 
 /** A JSON response (or body) in the OpenAPI description. */

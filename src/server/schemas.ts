@@ -227,6 +227,36 @@ export const JobParams = z.object({
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
 
+const UsageCountsSchema = z.object({
+  requests: z.number(),
+  embedTokens: z.number().openapi({ description: 'tokens embedded: queries, /v1/embeddings, ingest jobs' }),
+  llmPromptTokens: z.number(),
+  llmCompletionTokens: z.number(),
+  rowsWritten: z.number().openapi({ description: 'chunks written by ingest jobs' }),
+});
+export const UsageReport = z
+  .object({
+    day: z.string().openapi({ description: 'the current UTC day, YYYY-MM-DD; "today" counts are for it' }),
+    keys: z.array(
+      z.object({
+        key: z.string().openapi({ description: 'the key\'s name ("(no key)" without keys)' }),
+        tenant: z.string().optional(),
+        today: UsageCountsSchema,
+        total: UsageCountsSchema,
+        quota: z.object({ maxRows: z.number().optional(), embedTokensPerDay: z.number().optional() }).optional(),
+      }),
+    ),
+    tenants: z.array(
+      z.object({
+        tenant: z.string(),
+        rows: z.number().optional().openapi({ description: "the tenant's rows in the server's collection now" }),
+        today: UsageCountsSchema,
+        total: UsageCountsSchema,
+      }),
+    ),
+  })
+  .openapi('UsageReport');
+
 export const Collections = z
   .object({
     collections: z.array(

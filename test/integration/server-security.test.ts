@@ -26,6 +26,8 @@ const KEYS = {
   reader: 'reader-key-0123456789',
   otherOnly: 'other-only-key-0123456789',
   slow: 'slow-key-0123456789',
+  gamma: 'gamma-key-0123456789',
+  metered: 'metered-key-0123456789',
 };
 const SECRET = 'BETA-PRIVATE-QUINCE-4471';
 
@@ -87,6 +89,9 @@ describe('closed to every tenant but its own (hostile-client probes, Milvus Lite
     await mkdir(path.join(folder, 'docs', 'beta'), { recursive: true });
     await writeFile(path.join(folder, 'docs', 'alpha', 'notes.md'), '# Alpha notes\n\nAlpha keeps pears.\n');
     await writeFile(path.join(folder, 'docs', 'beta', 'plans.md'), `# Beta plans\n\nBeta's shelf code is ${SECRET}-SHELF.\n`);
+    await mkdir(path.join(folder, 'docs', 'gamma'), { recursive: true });
+    for (const name of ['a', 'b', 'c'])
+      await writeFile(path.join(folder, 'docs', 'gamma', `${name}.md`), `# Gamma ${name}\n\nGamma keeps ${name} apples.\n`);
     await writeFile(
       path.join(folder, 'keys.jsonl'),
       [
@@ -96,6 +101,8 @@ describe('closed to every tenant but its own (hostile-client probes, Milvus Lite
         JSON.stringify({ name: 'reader', hash: hashApiKey(KEYS.reader), role: 'read' }),
         JSON.stringify({ name: 'other-only', hash: hashApiKey(KEYS.otherOnly), role: 'write', collections: ['other_docs'] }),
         JSON.stringify({ name: 'slow', hash: hashApiKey(KEYS.slow), role: 'read', ratePerMinute: 5 }),
+        JSON.stringify({ name: 'gamma', hash: hashApiKey(KEYS.gamma), role: 'write', tenant: 'gamma', roots: ['docs/gamma'], maxRows: 1 }),
+        JSON.stringify({ name: 'metered', hash: hashApiKey(KEYS.metered), role: 'read', embedTokensPerDay: 60 }),
       ].join('\n'),
     );
     // The defaults: no ingestRoots (the working folder), the upload folder inside it.
@@ -456,6 +463,67 @@ describe('closed to every tenant but its own (hostile-client probes, Milvus Lite
     assert.deepEqual(statuses.slice(0, 3).sort(), [200, 200, 429]);
     assert.equal(statuses[3], 200, 'another key is not held back');
     assert.equal((await embed(KEYS.reader)).status, 200, 'once they are done, the key embeds again');
+  });
+
+  test('quotas: embedding tokens per day (429, nothing embedded) and rows (the job stops before the file that would go over; then 413)', async () => {
+    const embed = (input: string | string[]) => call(KEYS.metered, '/v1/embeddings', { input });
+    const first = await embed('apples and pears');
+    assert.equal(first.status, 200, first.text);
+    const used = (first.body.usage as { total_tokens: number }).total_tokens;
+    const usage = async () => (await call(KEYS.admin, '/v1/usage')).body as Json & { keys: Array<Json>; tenants: Array<Json> };
+    const meteredToday = async () =>
+      ((await usage()).keys.find((entry) => entry.key === 'metered')!.today as { embedTokens: number; requests: number }).embedTokens;
+    assert.equal(await meteredToday(), used);
+    const over = await embed('a much longer text about apples, pears, plums and every other fruit '.repeat(4));
+    assert.equal(over.status, 429, over.text);
+    assert.equal((over.body.error as Json).code, 'quota_exceeded');
+    assert.match(String((over.body.error as Json).message), /"metered" may have 60 tokens embedded a day; it has used \d+ today/);
+    assert.equal(await meteredToday(), used, 'nothing was embedded or counted for the refused call');
+    // Searches count their query tokens, and are refused too once the day's tokens are spent.
+    const search = await call(KEYS.metered, '/v1/search', { query: 'where are the apples kept', mode: 'dense' });
+    assert.equal(search.status, 200, search.text);
+    assert.ok((await meteredToday()) > used, 'the query was counted');
+    // Spend the rest of the day's tokens with one-token calls, until the quota refuses one.
+    let small = 0;
+    for (let calls = 0; calls < 100; calls++) {
+      const response = await embed('apples');
+      if (response.status !== 200) break;
+      small = (response.body.usage as { total_tokens: number }).total_tokens;
+    }
+    const spent = await meteredToday();
+    assert.ok(spent <= 60 && spent > 60 - small, `${spent} of 60 tokens spent by /v1/embeddings: up to the quota, never over`);
+    // A query's tokens are known once it is read: searches run while tokens are left, then are refused.
+    let searches = 0;
+    while ((await call(KEYS.metered, '/v1/search', { query: 'apples', mode: 'dense' })).status === 200) searches += 1;
+    assert.ok(searches >= 1 && searches <= small, `${searches} searches before the refusal`);
+    const last = await call(KEYS.metered, '/v1/search', { query: 'apples', mode: 'dense' });
+    assert.equal(last.status, 429);
+    assert.match(String((last.body.error as Json).message), /has used \d+ today/);
+
+    // Rows: gamma may keep 1; its folder has three one-chunk files.
+    const job = await call(KEYS.gamma, '/v1/ingest', { path: 'docs/gamma' });
+    assert.equal(job.status, 202, job.text);
+    const finished = await waitJob(KEYS.gamma, String(job.body.id));
+    assert.equal(finished.status, 'failed');
+    assert.match(String(finished.error), /"gamma" may keep 1 rows: b\.md \(1 chunks\) would make 2; the job stopped before it/);
+    const search2 = await call(KEYS.gamma, '/v1/search', { query: 'Gamma apples', mode: 'sparse', limit: 10 });
+    assert.deepEqual(
+      (search2.body.results as Array<{ source: string }>).map((hit) => hit.source),
+      ['a.md'],
+      'the first file whole, nothing after it',
+    );
+    const again = await call(KEYS.gamma, '/v1/ingest', { path: 'docs/gamma' });
+    assert.equal(again.status, 413, again.text);
+    assert.equal((again.body.error as Json).code, 'quota_exceeded');
+
+    const report = await usage();
+    const gamma = report.keys.find((entry) => entry.key === 'gamma')!;
+    assert.deepEqual(gamma.quota, { maxRows: 1 });
+    assert.equal((gamma.total as { rowsWritten: number }).rowsWritten, 1);
+    assert.ok((gamma.total as { embedTokens: number }).embedTokens > 0);
+    assert.equal(report.tenants.find((entry) => entry.tenant === 'gamma')?.rows, 1);
+    assert.ok((report.keys.find((entry) => entry.key === 'admin')!.today as { requests: number }).requests >= 1, 'requests are counted');
+    assert.equal((await call(KEYS.alpha, '/v1/usage')).status, 403, 'usage is for admins');
   });
 
   test('the request log: a JSON line per request with its x-request-id, route, status, key name and tenant; never a key or a query', async () => {

@@ -31,11 +31,9 @@ export function registerKeys({ program }: CliContext): void {
       'folders its path ingests may read (inside server.ingestRoots); a tenant key without roots ingests uploads only',
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
-    .option('--rate <n>', 'requests a minute', (value) => {
-      const rate = Number(value);
-      if (!Number.isInteger(rate) || rate <= 0) throw new InvalidArgumentError('a positive whole number');
-      return rate;
-    })
+    .option('--rate <n>', 'requests a minute', positiveWhole)
+    .option('--max-rows <n>', "rows the key's tenant (or the collection) may keep; ingests stop before going over (413)", positiveWhole)
+    .option('--embed-tokens-per-day <n>', 'tokens it may have embedded a UTC day: queries, /v1/embeddings, ingests (429)', positiveWhole)
     .option('--tenant <name>', "bind the key to a tenant: it sees and writes only that tenant's chunks", (value) => {
       if (!TENANT_PATTERN.test(value)) throw new InvalidArgumentError('letters, digits, _ . -, at most 128 characters');
       return value;
@@ -48,6 +46,8 @@ export function registerKeys({ program }: CliContext): void {
         collection?: string[];
         root?: string[];
         rate?: number;
+        maxRows?: number;
+        embedTokensPerDay?: number;
         tenant?: string;
       }) => {
         const { hashApiKey } = await import('../../server/api-keys.js');
@@ -60,6 +60,8 @@ export function registerKeys({ program }: CliContext): void {
           ...(options.rate ? { ratePerMinute: options.rate } : {}),
           ...(options.tenant ? { tenant: options.tenant } : {}),
           ...(options.root ? { roots: options.root } : {}),
+          ...(options.maxRows ? { maxRows: options.maxRows } : {}),
+          ...(options.embedTokensPerDay ? { embedTokensPerDay: options.embedTokensPerDay } : {}),
         };
         await appendFile(options.file, `${JSON.stringify(line)}\n`, { mode: 0o600 });
         await chmod(options.file, 0o600);
@@ -69,6 +71,8 @@ export function registerKeys({ program }: CliContext): void {
           options.collection ? `collections ${options.collection.join(', ')} only` : 'every collection',
           ...(options.tenant ? [`tenant ${options.tenant} only`] : []),
           ...(options.rate ? [`${options.rate} requests a minute`] : []),
+          ...(options.maxRows ? [`at most ${options.maxRows} rows`] : []),
+          ...(options.embedTokensPerDay ? [`${options.embedTokensPerDay} embedding tokens a day`] : []),
           options.root
             ? `path ingests from ${options.root.join(', ')}`
             : options.tenant
@@ -79,4 +83,10 @@ export function registerKeys({ program }: CliContext): void {
         process.stdout.write(`${key}\n`);
       },
     );
+}
+
+function positiveWhole(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) throw new InvalidArgumentError('a positive whole number');
+  return number;
 }

@@ -11,7 +11,7 @@ import { EmbeddingsRequest, EmbeddingsResponse } from '../schemas.js';
 /** `/v1/embeddings` requests one caller may have in flight at once (beyond, 429): one caller cannot take the machine. */
 export const EMBEDDINGS_PER_CALLER = 2;
 
-export function registerEmbeddingsRoutes(app: ServerApp, { rag }: RouteDeps): void {
+export function registerEmbeddingsRoutes(app: ServerApp, { rag, options, usage, quotas }: RouteDeps): void {
   // Requests in flight by caller: the key's name, or everyone together where keys are not used.
   const inFlight = new Map<string, number>();
   app.openapi(
@@ -46,6 +46,12 @@ export function registerEmbeddingsRoutes(app: ServerApp, { rag }: RouteDeps): vo
           `${caller ? `the key "${caller}" has` : 'there are'} ${running} /v1/embeddings requests running; at most ${EMBEDDINGS_PER_CALLER} at once, retry when one is done`,
         );
       }
+      // What the model will read, counted before it runs: a call over the key's daily quota is refused whole.
+      const tokens = embedder.countTokens
+        ? texts.reduce((sum, text) => sum + Math.min(embedder.countTokens!(text), embedder.maxLength ?? Infinity), 0)
+        : 0;
+      const { name, tenant } = callerOf(c);
+      quotas.checkEmbed(options.keys?.named(name), tokens);
       inFlight.set(caller, running + 1);
       let vectors: Float32Array[];
       try {
@@ -55,9 +61,7 @@ export function registerEmbeddingsRoutes(app: ServerApp, { rag }: RouteDeps): vo
         if (left > 0) inFlight.set(caller, left);
         else inFlight.delete(caller);
       }
-      const tokens = embedder.countTokens
-        ? texts.reduce((sum, text) => sum + Math.min(embedder.countTokens!(text), embedder.maxLength ?? Infinity), 0)
-        : 0;
+      usage.add(name, tenant, { embedTokens: tokens });
       return c.json(
         {
           object: 'list' as const,

@@ -8,6 +8,9 @@ import path from 'node:path';
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { DOCUMENT_EXTENSIONS } from '../../load/parse-document.js';
+import type { PlannedFile } from '../../pipeline/ingest.js';
+import type { MilvusRag } from '../../pipeline/rag.js';
+import { tenantFilter } from '../../retrieve/filters.js';
 import { ApiError, scrubPaths } from '../http-errors.js';
 import { type IngestJob, IngestJobs } from '../ingest-jobs.js';
 import { callerOf, describeIssues, errors, invalidJson, json, type RouteDeps, type ServerApp } from '../route-kit.js';
@@ -44,31 +47,65 @@ export interface IngestService {
 }
 
 /** Adds the ingest routes; returns the job queue they feed. */
-export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: RouteDeps, metrics?: ServerMetrics): IngestService {
+export function registerIngestRoutes(
+  app: ServerApp,
+  { rag, options, ragFor, usage, quotas }: RouteDeps,
+  metrics?: ServerMetrics,
+): IngestService {
   const uploadDir = path.resolve(options.uploadDir);
   const scopes = new ReadScopes({ ingestRoots: options.ingestRoots, uploadDir, jobsDir: options.jobsDir, cwd: options.cwd });
   const audit = (entry: Record<string, unknown>) =>
     (options.audit ?? ((line: string) => process.stderr.write(`${line}\n`)))(
       JSON.stringify({ audit: true, time: new Date().toISOString(), ...entry }),
     );
+  /** The rows a key's quota counts: its tenant's in the collection, or the collection's. */
+  const rowsOf = (view: MilvusRag, tenant: string | undefined) =>
+    view.store
+      .hasCollection(view.config.collection)
+      .then((exists: boolean) =>
+        exists ? view.store.count(view.config.collection, tenant === undefined ? undefined : tenantFilter(tenant)) : 0,
+      );
   const jobs = new IngestJobs(
-    (request, onProgress, cancelled) => {
+    async (request, onProgress, cancelled, job) => {
       // Every file the job reads lies in its scope (links resolved), fixed when it was submitted.
       const scope =
         request.roots === undefined ? scopes.forStoredJob(request.source) : { roots: request.roots, excluded: request.excluded ?? [] };
       // The collection was checked when the job was submitted (the caller's key may use it).
-      return (request.collection === undefined ? rag : rag.withCollection(request.collection)).ingest(request.source, {
-        ...(request.include ? { include: request.include } : {}),
-        ...(request.prune ? { prune: true } : {}),
-        // A prune that would delete most of the collection (a mistyped path) needs confirm: true.
-        ...(request.prune && !request.confirm ? { maxPruneFraction: 0.5 } : {}),
-        ...(request.tenant === undefined ? {} : { tenant: request.tenant }),
-        roots: scope.roots,
-        excluded: scope.excluded,
-        onProgress,
-        // A shutdown or a cancel stops the job between batches; the sync path resumes it on the next run.
-        signal: options.shutdownSignal ? AbortSignal.any([options.shutdownSignal, cancelled]) : cancelled,
-      });
+      const view = request.collection === undefined ? rag : rag.withCollection(request.collection);
+      // Quotas: checked before each file is embedded, so the job stops before the file that would go over.
+      const entry = options.keys?.named(job.by);
+      const needsRows = entry?.maxRows !== undefined;
+      const beforeFile = quotas.jobBudget(entry, needsRows ? await rowsOf(view, request.tenant) : 0);
+      const counted = { tokens: 0, rows: 0 };
+      try {
+        const result = await view.ingest(request.source, {
+          ...(beforeFile
+            ? {
+                beforeFile: (file: PlannedFile) => {
+                  beforeFile(file);
+                  counted.tokens += file.tokens;
+                  counted.rows += file.chunks;
+                },
+              }
+            : {}),
+          ...(request.include ? { include: request.include } : {}),
+          ...(request.prune ? { prune: true } : {}),
+          // A prune that would delete most of the collection (a mistyped path) needs confirm: true.
+          ...(request.prune && !request.confirm ? { maxPruneFraction: 0.5 } : {}),
+          ...(request.tenant === undefined ? {} : { tenant: request.tenant }),
+          roots: scope.roots,
+          excluded: scope.excluded,
+          onProgress,
+          // A shutdown or a cancel stops the job between batches; the sync path resumes it on the next run.
+          signal: options.shutdownSignal ? AbortSignal.any([options.shutdownSignal, cancelled]) : cancelled,
+        });
+        usage.add(job.by, job.tenant, { embedTokens: result.tokens ?? 0, rowsWritten: result.chunks });
+        return result;
+      } catch (error) {
+        // What was written before a quota (or any) stop is counted too.
+        if (counted.tokens > 0) usage.add(job.by, job.tenant, { embedTokens: counted.tokens, rowsWritten: counted.rows });
+        throw error;
+      }
     },
     {
       showPath: (text) => relativePaths(text, scopes.displayRoots),
@@ -113,7 +150,16 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
     await ragFor(c, name.data);
     return name.data;
   };
+  /** A key already at a quota is refused at once (429 or 413), before a job is queued. */
+  const checkQuotas = async (caller: { name?: string; tenant?: string }, collection: string | undefined) => {
+    const entry = options.keys?.named(caller.name);
+    quotas.checkEmbedLeft(entry);
+    if (entry?.maxRows !== undefined) {
+      quotas.checkRows(entry, await rowsOf(collection === undefined ? rag : rag.withCollection(collection), caller.tenant));
+    }
+  };
   const submitPath = async (request: PathIngestRequest, caller: IngestCaller): Promise<IngestJob> => {
+    await checkQuotas(caller, request.collection);
     const scope = scopes.forPath(caller);
     const source = await scopes.checkPath(request.path, request.include, scope);
     const job = jobs.submit(
@@ -167,6 +213,7 @@ export function registerIngestRoutes(app: ServerApp, { rag, options, ragFor }: R
       if (type.startsWith('multipart/form-data')) {
         const form = await c.req.parseBody({ all: true });
         const collection = await otherCollection(c, form['collection']);
+        await checkQuotas(callerOf(c), collection);
         // Each tenant's uploads, and each other collection's, have a folder of their own: the job
         // syncs that folder only. (The shared uploads are the files at the top of the upload folder.)
         const folder = scopes.uploadFolder({ tenant, collection });

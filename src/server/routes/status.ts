@@ -10,7 +10,7 @@ import { callerOf, errors, json, ROWS_SCOPE, type RouteDeps, type RowsScope, typ
 import { withTimeout } from '../../internal/with-timeout.js';
 import { scrubPaths } from '../http-errors.js';
 import type { StorageHealth, VectorStore } from '../../store/vector-store.js';
-import { Collections, Health, Readiness } from '../schemas.js';
+import { Collections, Health, Readiness, UsageReport } from '../schemas.js';
 
 /** How long /health and /health/ready wait for Milvus before saying it does not answer. */
 const PROBE_MS = 2_000;
@@ -24,7 +24,7 @@ function publicHealth({ state, reason, since }: StorageHealth): StorageHealth {
   return { state, ...(reason === undefined ? {} : { reason: scrubPaths(reason).replace(/\b[\w.-]+:\d{2,5}\b/g, '<address>') }), since };
 }
 
-export function registerStatusRoutes(app: ServerApp, { rag, options, logError }: RouteDeps): void {
+export function registerStatusRoutes(app: ServerApp, { rag, options, logError, usage }: RouteDeps): void {
   // The health endpoints answer without a key, so they say why in general terms; the log says
   // where (once per change of state).
   let logged = '';
@@ -113,6 +113,37 @@ export function registerStatusRoutes(app: ServerApp, { rag, options, logError }:
       const status: StorageHealth['state'] = answered ? storage.state : storage.state === 'ok' ? 'degraded' : storage.state;
       if (status === 'ok') return c.json({ status, storage }, 200);
       return c.json({ status, storage }, 503);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/usage',
+      summary: 'What each key and tenant used today (UTC) and in total, with their quotas and rows (admin keys)',
+      responses: { 200: json(UsageReport, 'usage'), 401: errors[401] },
+    }),
+    async (c) => {
+      const report = usage.report();
+      const shared = await rag.store
+        .describeCollection(rag.config.collection)
+        .then((info) => info.fields.includes(TENANT_FIELD.name))
+        .catch(() => false);
+      const tenants = await Promise.all(
+        report.tenants.map(async (entry) => ({
+          ...entry,
+          ...(shared ? { rows: await rag.store.count(rag.config.collection, tenantFilter(entry.tenant)) } : {}),
+        })),
+      );
+      const keys = report.keys.map((entry) => {
+        const limits = options.keys?.named(entry.key);
+        const quota = {
+          ...(limits?.maxRows === undefined ? {} : { maxRows: limits.maxRows }),
+          ...(limits?.embedTokensPerDay === undefined ? {} : { embedTokensPerDay: limits.embedTokensPerDay }),
+        };
+        return { ...entry, ...(Object.keys(quota).length > 0 ? { quota } : {}) };
+      });
+      return c.json({ day: report.day, keys, tenants }, 200);
     },
   );
 
