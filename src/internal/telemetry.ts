@@ -13,6 +13,10 @@ export interface TelemetrySink {
    * `embedded`, whose model call may serve several callers at once), so a sink can tell whose it was.
    */
   queried?(tokens: number): void;
+  /** A call to Milvus: its operation (`search`, `upsert` ...), how long, and whether it failed. */
+  milvusCall?(operation: string, seconds: number, failed: boolean): void;
+  /** Milvus Lite's process was restarted after it died. */
+  liteRestarted?(): void;
   /** An answer: tokens in and out (when the endpoint reports them), time to the first token. */
   answered?(usage: { promptTokens: number; completionTokens: number } | undefined, firstTokenSeconds: number | undefined): void;
 }
@@ -34,6 +38,12 @@ const fanOut: Required<TelemetrySink> = {
   },
   queried: (...args) => {
     for (const sink of sinks) sink.queried?.(...args);
+  },
+  milvusCall: (...args) => {
+    for (const sink of sinks) sink.milvusCall?.(...args);
+  },
+  liteRestarted: () => {
+    for (const sink of sinks) sink.liteRestarted?.();
   },
   answered: (...args) => {
     for (const sink of sinks) sink.answered?.(...args);

@@ -58,6 +58,24 @@ export class ServerMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [this.registry],
   });
+  readonly milvusCalls = new Counter({
+    name: 'milvus_rag_milvus_requests_total',
+    help: 'Calls to Milvus by operation (search, upsert, query ...) and outcome (ok, error)',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly milvusDuration = new Histogram({
+    name: 'milvus_rag_milvus_request_duration_seconds',
+    help: 'Time of one call to Milvus, by operation',
+    labelNames: ['operation'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly liteRestarts = new Counter({
+    name: 'milvus_rag_milvus_lite_restarts_total',
+    help: 'Times the Milvus Lite process was restarted after it died',
+    registers: [this.registry],
+  });
   readonly rateLimited = new Counter({
     name: 'milvus_rag_rate_limited_total',
     help: 'Requests refused with 429 because a key was over its rate',
@@ -103,6 +121,11 @@ export class ServerMetrics {
         if (tokens > 0) this.embeddedTokens.inc({ kind }, tokens);
         this.embeddingDuration.observe({ kind }, seconds);
       },
+      milvusCall: (operation, seconds, failed) => {
+        this.milvusCalls.inc({ operation, outcome: failed ? 'error' : 'ok' });
+        this.milvusDuration.observe({ operation }, seconds);
+      },
+      liteRestarted: () => this.liteRestarts.inc(),
       answered: (usage, firstTokenSeconds) => {
         if (usage) {
           this.llmTokens.inc({ direction: 'prompt' }, usage.promptTokens);

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { telemetry } from '../internal/telemetry.js';
 import { messageOf, StoreError } from '../errors.js';
 import { readSetupRecord } from '../internal/home.js';
 import { packageRoot } from '../internal/package-root.js';
@@ -171,6 +172,7 @@ function revive(slot: Slot): Promise<void> {
         slot.server = await startServer(slot.dataDir, slot.options);
         supervise(slot);
         slot.health = { state: 'ok', since: new Date().toISOString() };
+        telemetry().liteRestarted?.();
         return;
       } catch (error) {
         failures += 1;

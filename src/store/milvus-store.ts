@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConsistencyLevelEnum, DataType, FunctionType, MilvusClient, RRFRanker, WeightedRanker } from '@zilliz/milvus2-sdk-node';
+import { telemetry } from '../internal/telemetry.js';
 import { ConfigError, messageOf, redactUrl, StoreError } from '../errors.js';
 import { withTimeout } from '../internal/with-timeout.js';
 import { acquireMilvusLite, type MilvusLiteHandle } from './milvus-lite.js';
@@ -719,6 +720,20 @@ export class MilvusStore implements VectorStore {
   }
 
   async #call<T>(operation: string, collection: string, run: () => Promise<T>): Promise<T> {
+    const sink = telemetry();
+    if (sink.milvusCall === undefined) return this.#callNow(operation, collection, run);
+    const started = performance.now();
+    let failed = true;
+    try {
+      const result = await this.#callNow(operation, collection, run);
+      failed = false;
+      return result;
+    } finally {
+      sink.milvusCall(operation, (performance.now() - started) / 1000, failed);
+    }
+  }
+
+  async #callNow<T>(operation: string, collection: string, run: () => Promise<T>): Promise<T> {
     if (this.#closed) {
       throw new StoreError('store.closed', `cannot ${operation}: the store for ${this.uri} is closed`, {
         context: { collection, endpoint: this.uri },

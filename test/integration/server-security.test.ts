@@ -430,6 +430,15 @@ describe('closed to every tenant but its own (hostile-client probes, Milvus Lite
       value(after, 'milvus_rag_rows_written_total', { tenant: 'beta' }) >
         value(before, 'milvus_rag_rows_written_total', { tenant: 'beta' }),
     );
+    // Milvus calls by operation: the search and the job's upserts, with their durations.
+    for (const operation of ['search', 'upsert'])
+      assert.ok(
+        value(after, 'milvus_rag_milvus_requests_total', { operation, outcome: 'ok' }) >
+          value(before, 'milvus_rag_milvus_requests_total', { operation, outcome: 'ok' }),
+        `milvus ${operation} counted: ${JSON.stringify(after.find((family) => family.name === 'milvus_rag_milvus_requests_total')?.metrics.map((sample) => sample.labels))}`,
+      );
+    assert.equal(after.find((family) => family.name === 'milvus_rag_milvus_request_duration_seconds')?.type, 'HISTOGRAM');
+    assert.equal(value(after, 'milvus_rag_milvus_lite_restarts_total'), 0);
     const durations = after.find((family) => family.name === 'milvus_rag_http_request_duration_seconds');
     assert.equal(durations?.type, 'HISTOGRAM');
     assert.ok(
