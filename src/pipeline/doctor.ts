@@ -15,7 +15,7 @@ import { MilvusRagError, messageOf, redactUrl } from '../errors.js';
 import { withTimeout } from '../internal/with-timeout.js';
 import { PROPERTY } from '../store/collection-properties.js';
 import { defaultPythonPath, milvusLiteInstallCommand } from '../store/milvus-lite.js';
-import { createMilvusStore, isLiteUri } from '../store/milvus-store.js';
+import { createMilvusStore, isLiteUri, losesDeletes } from '../store/milvus-store.js';
 import type { VectorStore } from '../store/vector-store.js';
 import { createChatModel } from './rag.js';
 
@@ -155,6 +155,16 @@ async function checkStore(config: Config, add: (check: DoctorCheck) => void, tim
         `${store.capabilities.backend} ${store.capabilities.serverVersion} at ${redactUrl(config.uri)}; ${collections.length} collection(s)` +
         (store.capabilities.fullTextSearch ? '' : '; no BM25 (Milvus < 2.5): searches are dense'),
     });
+    if (store.capabilities.backend === 'milvus-server' && losesDeletes(store.capabilities.serverVersion)) {
+      add({
+        name: 'milvus',
+        status: 'warn',
+        detail:
+          `Milvus ${store.capabilities.serverVersion} can bring deleted rows back after a flush or compaction ` +
+          `(milvus-io/milvus#33015): a sync reads its deletes back and repeats them, and a later ingest --prune removes what returns`,
+        fix: 'upgrade the Milvus server to 2.3.15, 2.4.1 or newer',
+      });
+    }
     return store;
   } catch (error) {
     add({

@@ -344,10 +344,15 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   // whose new chunks did not all land.
   const open: PendingFile[] = [];
   const queue: Array<{ file: PendingFile; chunk: Chunk }> = [];
+  /** Every id this run deleted, read back after the flush ({@link VectorStore.confirmDeleted}). */
+  const deletedIds: Array<string | number> = [];
   const finishFile = async (file: PendingFile) => {
     const previousIds = new Set(file.previous?.ids ?? []);
     const stale = [...previousIds].filter((id) => !file.newIds.has(id));
-    if (stale.length > 0) await store.deleteByIds(collection, stale);
+    if (stale.length > 0) {
+      await store.deleteByIds(collection, stale);
+      deletedIds.push(...stale);
+    }
     result.deleted += stale.length;
     result.added += [...file.newIds].filter((id) => !previousIds.has(id)).length;
     if (file.previous) result.updated += 1;
@@ -494,6 +499,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
     result.missing.push(source);
     if (options.prune) {
       await store.deleteByIds(collection, previous.ids);
+      deletedIds.push(...previous.ids);
       result.deleted += previous.ids.length;
     }
   }
@@ -501,6 +507,8 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
 
   // Sealing the new rows builds their index; unsealed rows are searched by brute force.
   await store.flush(collection);
+  // A delete must not be lost (some Milvus servers bring deleted rows back): read them back.
+  if (deletedIds.length > 0 && store.confirmDeleted) await store.confirmDeleted(collection, deletedIds);
   const rows = await store.count(collection);
   result.rows = scope === undefined ? rows : await store.count(collection, scope);
   if (countTokens) result.tokens = tokens;

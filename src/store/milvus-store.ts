@@ -132,6 +132,19 @@ export function misroutesPartitionKeyUpserts(version: string): boolean {
 }
 
 /**
+ * Whether a Milvus server may bring deleted rows back after a flush or compaction: releases before
+ * 2.3.15 and 2.4.1 (milvus-io/milvus#33015, "upgrade Milvus to 2.3.15 or 2.4.1"). Seen here on
+ * PyPI's 2.3.5 about once in ten 5,000-chunk sync runs; {@link MilvusStore.confirmDeleted} repairs
+ * what it can see.
+ */
+export function losesDeletes(version: string): boolean {
+  const match = /(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (!match) return false;
+  const [major, minor, patch] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return major < 2 || (major === 2 && (minor < 3 || (minor === 3 && patch < 15) || (minor === 4 && patch < 1)));
+}
+
+/**
  * The reference pipeline's Milvus operations over the official Node SDK
  * (`@zilliz/milvus2-sdk-node` 3.x), for Milvus Lite 3.x and Milvus servers 2.3 and newer.
  * Each method makes one SDK call and turns failures into {@link StoreError}s naming the collection.
@@ -343,6 +356,26 @@ export class MilvusStore implements VectorStore {
       const response = await this.#call('delete', collection, () => this.#client.delete({ collection_name: collection, filter }));
       checkStatus(response.status, 'delete', { collection });
     }
+  }
+
+  async confirmDeleted(collection: string, ids: ReadonlyArray<string | number>): Promise<number> {
+    let again = 0;
+    for (let round = 0; round < 3; round++) {
+      const left = (await this.getByIds(collection, ids, ['id'])).map((row) => row.id as string | number);
+      if (left.length === 0) return again;
+      again += left.length;
+      await this.deleteByIds(collection, left);
+      await this.flush(collection);
+    }
+    const still = (await this.getByIds(collection, ids, ['id'])).length;
+    if (still > 0) {
+      throw new StoreError(
+        'store.delete-lost',
+        `${still} deleted rows of collection "${collection}" are still there after 3 deletes; Milvus servers before 2.3.15 can bring deleted rows back (milvus-io/milvus#33015): upgrade Milvus`,
+        { context: { collection, endpoint: this.uri } },
+      );
+    }
+    return again;
   }
 
   /**

@@ -146,6 +146,13 @@ export interface VectorStore {
   upsert(collection: string, rows: readonly InsertRow[]): Promise<number>;
   /** Deletes rows by primary key. */
   deleteByIds(collection: string, ids: ReadonlyArray<string | number>): Promise<void>;
+  /**
+   * After deletes and a flush: reads the deleted ids back and deletes again any still there (a
+   * few rounds at most); returns how many had to be deleted again. Milvus servers before 2.3.15
+   * could let deleted rows reappear (milvus-io/milvus#33015). Optional: stores that cannot lose
+   * a delete need not have it.
+   */
+  confirmDeleted?(collection: string, ids: ReadonlyArray<string | number>): Promise<number>;
   /** Streams the rows matching `filter` (every row by default) in batches, with `outputFields`. */
   queryAll(
     collection: string,
