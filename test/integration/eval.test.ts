@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
+import { startFakeOpenAI, streamCompletion } from '../helpers/fake-openai.js';
 import { FAQ_DIR, SHARED, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -51,6 +52,107 @@ describe('milvus-rag eval', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^22 questions, hybrid search, collection "my_rag_collection"\n\nrecall@1 {3}\d\.\d{3}\n/);
     assert.match(result.stdout, /MRR {7}\d\.\d{3}\nlatency {3}p50 \d+\.\d ms, p95 \d+\.\d ms/);
+  });
+
+  test('--answers scores scripted answers exactly: good, looping, uncited, abstained, answered anyway, wrongly abstained; --fail-below and --fail-above gate', async () => {
+    // A stand-in chat model that answers by the question, citing the numbered piece that holds a
+    // phrase (so the citation is right whatever rank retrieval gave it).
+    const fake = await startFakeOpenAI((request, response) => {
+      const body = request.body as { messages: Array<{ role: string; content: string }> };
+      const user = body.messages.at(-1)!.content;
+      const pieceWith = (phrase: string) => {
+        for (const match of user.matchAll(/^\[(\d+)\] ([\s\S]*?)(?=^\[\d+\] |<\/context>|$(?![\s\S]))/gm)) {
+          if (match[2]!.includes(phrase)) return Number(match[1]);
+        }
+        return 99;
+      };
+      const answers: Array<[string, () => string]> = [
+        [
+          'How is data stored in milvus?',
+          () => `Inserted data is stored in persistent storage as incremental log [${pieceWith('incremental log')}].`,
+        ],
+        [
+          'Is Milvus free to use?',
+          () => {
+            const n = pieceWith('100% free');
+            return `Milvus is free [${n}]. #### How much does Milvus cost? [${n}] #### How much does Milvus cost? [${n}]`;
+          },
+        ],
+        ['When does Milvus write inserted data to disk?', () => 'It writes the data when it flushes.'],
+        ['How do I bake sourdough bread?', () => 'The sources do not say.'],
+        ['Does Milvus have a GraphQL API?', () => 'Yes, it has a GraphQL API [1].'],
+        ['Can Milvus run on ARM processors?', () => 'That is not in the sources.'],
+      ];
+      const found = answers.find(([question]) => user.includes(question));
+      streamCompletion(response, [found ? found[1]() : 'unscripted']);
+    });
+    try {
+      const file = path.join(folder, 'answers.jsonl');
+      await writeFile(
+        file,
+        [
+          { question: 'How is data stored in milvus?', expected: 'Where does Milvus store data?' },
+          { question: 'Is Milvus free to use?', expected: 'How much does Milvus cost?' },
+          { question: 'When does Milvus write inserted data to disk?', expected: 'How does Milvus flush data?' },
+          { question: 'How do I bake sourdough bread?', expected: null },
+          { question: 'Does Milvus have a GraphQL API?', expected: null },
+          { question: 'Can Milvus run on ARM processors?', expected: 'Does Milvus support non-x86 architectures?' },
+        ]
+          .map((line) => JSON.stringify(line))
+          .join('\n'),
+      );
+      const env = { OPENAI_BASE_URL: fake.baseURL, MILVUS_RAG_LLM_MODEL: 'fake-model' };
+      const result = await runCli([...common, 'eval', '--answers', file, '--json'], env);
+      assert.equal(result.code, 0, result.stderr);
+      const report = JSON.parse(result.stdout) as Record<string, unknown> & {
+        answers: Array<{ question: string; citedRelevant: boolean | null; abstained: boolean; degeneration?: { kind: string } }>;
+      };
+      assert.deepEqual(
+        [
+          report.n,
+          report.answerable,
+          report.unanswerable,
+          report.citation_accuracy,
+          report.abstention,
+          report.wrong_abstention,
+          report.degeneration,
+        ],
+        [6, 4, 2, 0.5, 0.5, 0.25, 0.1667],
+        JSON.stringify(report.answers, null, 1),
+      );
+      assert.deepEqual(
+        report.answers.map((answer) => [answer.citedRelevant, answer.abstained, answer.degeneration?.kind ?? null]),
+        [
+          [true, false, null],
+          [true, false, 'copied-heading'],
+          [false, false, null],
+          [null, true, null],
+          [null, false, null],
+          [false, true, null],
+        ],
+      );
+
+      // Gates: exit 1 and say which; a metric that is not there is a usage error (exit 2) before any work.
+      const below = await runCli([...common, 'eval', '--answers', file, '--fail-below', 'citation_accuracy=0.6', '-q'], env);
+      assert.equal(below.code, 1, below.stderr);
+      assert.match(below.stderr, /eval: citation_accuracy 0\.5 is below 0\.6/);
+      const above = await runCli(
+        [...common, 'eval', '--answers', file, '--fail-above', 'degeneration=0', '--fail-below', 'abstention=0.5', '-q'],
+        env,
+      );
+      assert.equal(above.code, 1);
+      assert.match(above.stderr, /degeneration 0\.1667 is above 0/);
+      assert.doesNotMatch(above.stderr, /abstention/, 'a gate that holds says nothing');
+      const unknown = await runCli([...common, 'eval', '--answers', file, '--fail-below', 'ndcg@10=0.5'], env);
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /no metric "ndcg@10" here; this evaluation has citation_accuracy/);
+      // The retrieval eval gates too.
+      const retrieval = await runCli([...common, 'eval', DEV_SET, '--fail-below', 'recall@10=1.01', '-q']);
+      assert.equal(retrieval.code, 1);
+      assert.match(retrieval.stderr, /eval: recall@10 \d(\.\d+)? is below 1\.01/);
+    } finally {
+      await fake.close();
+    }
   });
 
   test('a bad line is an error naming the file and the line', async () => {

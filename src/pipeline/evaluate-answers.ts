@@ -1,0 +1,187 @@
+/**
+ * Answer quality on a question set, for any configured chat model: does the answer cite a chunk
+ * that holds the answer, does it say so when the sources do not answer, does it degenerate (a
+ * loop, a copied heading), how long is it and how long did it take.
+ * @module pipeline/evaluate-answers
+ */
+import { readFile } from 'node:fs/promises';
+import { ConfigError, messageOf } from '../errors.js';
+import { findDegeneration, type DegenerationKind } from '../generate/degeneration.js';
+import { isRelevant } from '../retrieve/retrieval-metrics.js';
+import type { RetrievedChunk } from '../types.js';
+import type { AskEvent } from './ask.js';
+import { latencyPercentiles } from './evaluate.js';
+
+/** One question; `expected: null` marks a question the sources do not answer. */
+export interface AnswerCase {
+  question: string;
+  expected: string | null;
+}
+
+/** Reads `{"question": ..., "expected": "..." | null}` lines (the retrieval eval's format, plus null). */
+export async function readAnswerCases(file: string): Promise<AnswerCase[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('eval.file', `cannot read ${file}: ${messageOf(error)}`, { context: { file } });
+  }
+  const cases: AnswerCase[] = [];
+  for (const [index, line] of text.split('\n').entries()) {
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new ConfigError('eval.line', `${file}:${index + 1} is not JSON: ${messageOf(error)}`, { context: { file } });
+    }
+    const { question, expected } = (value ?? {}) as { question?: unknown; expected?: unknown };
+    const expectedOk = expected === null || (typeof expected === 'string' && expected.trim() !== '');
+    if (typeof question !== 'string' || question.trim() === '' || !expectedOk) {
+      throw new ConfigError(
+        'eval.line',
+        `${file}:${index + 1} needs a non-empty "question" and "expected" (a string, or null when the sources do not answer it)`,
+        {
+          context: { file },
+        },
+      );
+    }
+    cases.push({ question, expected: expected as string | null });
+  }
+  if (cases.length === 0) throw new ConfigError('eval.empty', `${file} has no questions`, { context: { file } });
+  return cases;
+}
+
+/**
+ * Whether an answer says the sources do not answer the question. The default prompt asks for
+ * "The sources do not say." in that case; other wordings models use are accepted too.
+ */
+export function isAbstention(answer: string): boolean {
+  return /\b(?:not (?:in|covered by|mentioned in|found in) the (?:provided )?(?:sources|context)|(?:sources|context) (?:do(?:es)? not|don't|doesn't) (?:say|mention|contain|cover|answer|provide)|(?:I|we) (?:do not|don't|cannot|can't) (?:know|find|tell|answer)|no information (?:about|on))/i.test(
+    answer,
+  );
+}
+
+/** One evaluated answer. */
+export interface AnswerRecord {
+  question: string;
+  expected: string | null;
+  answer: string;
+  /** The cited sources, by their source and heading path. */
+  cited: Array<{ number: number; source: string; headings: string; relevant: boolean }>;
+  /** Whether a cited chunk holds `expected` (the retrieval eval's rule); null for unanswerable questions. */
+  citedRelevant: boolean | null;
+  /** Whether a retrieved chunk held `expected` (what the citation could have found). */
+  retrievedRelevant: boolean | null;
+  abstained: boolean;
+  degeneration?: { kind: DegenerationKind; evidence: string };
+  words: number;
+  firstTokenMs?: number;
+  totalMs: number;
+  error?: string;
+}
+
+export interface AnswerReport {
+  n: number;
+  answerable: number;
+  unanswerable: number;
+  /** Answerable questions whose answer cites a relevant chunk. */
+  citationAccuracy: number;
+  /** Answerable questions whose retrieved chunks held a relevant one (recall@k of the context). */
+  contextRecall: number;
+  /** Unanswerable questions answered with "not in the sources". */
+  abstentionRate: number;
+  /** Answerable questions wrongly answered with "not in the sources". */
+  wrongAbstentionRate: number;
+  /** Answers with a repeated sentence, a looping 4-gram or a copied heading. */
+  degenerationRate: number;
+  /** Answers that failed (the endpoint's error). */
+  errors: number;
+  words: { p50: number; p95: number };
+  firstTokenMs: { p50: number; p95: number };
+  totalMs: { p50: number; p95: number };
+  answers: AnswerRecord[];
+}
+
+/** Asks each question through `ask` (the library's answer stream) and scores the answers. */
+export async function evaluateAnswers(
+  cases: readonly AnswerCase[],
+  ask: (question: string) => AsyncIterable<AskEvent>,
+  options: { onAnswer?: (record: AnswerRecord, index: number) => void } = {},
+): Promise<AnswerReport> {
+  const answers: AnswerRecord[] = [];
+  for (const [index, item] of cases.entries()) {
+    const started = performance.now();
+    let sources: RetrievedChunk[] = [];
+    let record: AnswerRecord;
+    try {
+      let done: Extract<AskEvent, { type: 'done' }> | undefined;
+      for await (const event of ask(item.question)) {
+        if (event.type === 'retrieval') sources = event.sources;
+        else if (event.type === 'done') done = event;
+      }
+      const answer = done?.answer ?? '';
+      const cited = (done?.citations ?? []).map((citation) => {
+        const chunk = sources[citation.number - 1];
+        return {
+          number: citation.number,
+          source: citation.source,
+          headings: citation.headings,
+          relevant: item.expected !== null && chunk !== undefined && isRelevant(chunk, item.expected),
+        };
+      });
+      const degeneration = findDegeneration(answer);
+      record = {
+        question: item.question,
+        expected: item.expected,
+        answer,
+        cited,
+        citedRelevant: item.expected === null ? null : cited.some((citation) => citation.relevant),
+        retrievedRelevant: item.expected === null ? null : sources.some((chunk) => isRelevant(chunk, item.expected!)),
+        abstained: isAbstention(answer),
+        ...(degeneration ? { degeneration: { kind: degeneration.kind, evidence: degeneration.evidence } } : {}),
+        words: answer.split(/\s+/).filter(Boolean).length,
+        ...(done?.timings.firstTokenMs === undefined ? {} : { firstTokenMs: done.timings.firstTokenMs + done.timings.retrievalMs }),
+        totalMs: performance.now() - started,
+      };
+    } catch (error) {
+      record = {
+        question: item.question,
+        expected: item.expected,
+        answer: '',
+        cited: [],
+        citedRelevant: item.expected === null ? null : false,
+        retrievedRelevant: null,
+        abstained: false,
+        words: 0,
+        totalMs: performance.now() - started,
+        error: messageOf(error),
+      };
+    }
+    answers.push(record);
+    options.onAnswer?.(record, index);
+  }
+  const answerable = answers.filter((record) => record.expected !== null);
+  const unanswerable = answers.filter((record) => record.expected === null);
+  const share = (records: readonly AnswerRecord[], test: (record: AnswerRecord) => boolean) =>
+    records.length === 0 ? 0 : records.filter(test).length / records.length;
+  const spread = (values: number[]) => {
+    const { p50, p95 } = latencyPercentiles(values);
+    return { p50: Number.isFinite(p50) ? p50 : 0, p95: Number.isFinite(p95) ? p95 : 0 };
+  };
+  return {
+    n: answers.length,
+    answerable: answerable.length,
+    unanswerable: unanswerable.length,
+    citationAccuracy: share(answerable, (record) => record.citedRelevant === true),
+    contextRecall: share(answerable, (record) => record.retrievedRelevant === true),
+    abstentionRate: share(unanswerable, (record) => record.abstained),
+    wrongAbstentionRate: share(answerable, (record) => record.abstained),
+    degenerationRate: share(answers, (record) => record.degeneration !== undefined),
+    errors: answers.filter((record) => record.error !== undefined).length,
+    words: spread(answers.map((record) => record.words)),
+    firstTokenMs: spread(answers.flatMap((record) => (record.firstTokenMs === undefined ? [] : [record.firstTokenMs]))),
+    totalMs: spread(answers.map((record) => record.totalMs)),
+    answers,
+  };
+}
