@@ -33,6 +33,13 @@ test('a heading line copied from the context, a repeated sentence, a 4-word loop
   assert.equal(loop?.kind, 'repeated-4gram');
   assert.equal(loop?.evidence, 'the index is built');
   assert.equal('the index is built the index is built the index is built'.slice(0, loop!.at).trim(), 'the index is built');
+  // Gemma 3 270M, asked for a price the FAQ does not have.
+  const digits = findDegeneration('It costs $10000000000000000000000000000000000');
+  assert.deepEqual(
+    [digits?.kind, 'It costs $10000000000000000000000000000000000'.slice(0, digits!.at)],
+    ['repeated-characters', 'It costs $1'],
+  );
+  assert.equal(findDegeneration('Version 2.3.15 fixed it in 2024; 100000 rows [1].'), undefined);
   // Short sentences said twice ("Yes.") and a 4-word phrase used twice far apart are fine.
   assert.equal(
     findDegeneration('Yes. It can [1]. Yes. The data of the collection is stored [1], and the data of the collection is indexed [2].'),

@@ -6,7 +6,7 @@
  * @module generate/degeneration
  */
 
-export type DegenerationKind = 'repeated-sentence' | 'repeated-4gram' | 'copied-heading';
+export type DegenerationKind = 'repeated-sentence' | 'repeated-4gram' | 'copied-heading' | 'repeated-characters';
 
 export interface Degeneration {
   kind: DegenerationKind;
@@ -41,7 +41,8 @@ function sentences(text: string): Array<{ text: string; at: number }> {
  * - a Markdown heading line (`#`..`######`), which an answer never needs and a small model copies
  *   from the context;
  * - a sentence of 4+ words said again (citations and punctuation aside);
- * - a 4-word run that comes back three times, or right after itself ("a b c d a b c d").
+ * - a 4-word run that comes back three times, or right after itself ("a b c d a b c d");
+ * - 1 to 4 characters repeated 10 times in a row ("$1000000000000...").
  */
 export function findDegeneration(text: string): Degeneration | undefined {
   const found: Degeneration[] = [];
@@ -49,6 +50,10 @@ export function findDegeneration(text: string): Degeneration | undefined {
   // context's headings on one line); prose never has either.
   const heading = /^[ \t]*#{1,6}[ \t]+\S[^\n]*|(?<=\s)#{2,6}[ \t]+\S[^\n#]*/m.exec(text);
   if (heading) found.push({ kind: 'copied-heading', at: heading.index, evidence: heading[0].trim() });
+
+  // A unit of 1 to 4 characters said 10 times in a row ("$1000000000000..."): a loop inside a word.
+  const run = /(\S{1,4}?)\1{9,}/u.exec(text);
+  if (run) found.push({ kind: 'repeated-characters', at: run.index, evidence: run[0].slice(0, 40) });
 
   const seen = new Set<string>();
   for (const sentence of sentences(text)) {

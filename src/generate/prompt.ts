@@ -33,12 +33,15 @@ export function buildReferenceMessages(question: string, chunks: readonly Retrie
 }
 
 /**
- * The default prompt: the reference prompt with numbered snippets and one more sentence asking
- * for `[n]` citations, so answers can be checked against the sources.
+ * The default prompt: the reference prompt with numbered snippets, asking for `[n]` citations (so
+ * answers can be checked against the sources), a short answer, and a plain "The sources do not
+ * say." when they do not (small models otherwise make one up, or copy the context until the
+ * token limit).
  */
 export const DEFAULT_USER_PROMPT = REFERENCE_USER_PROMPT.replace(
   '\n<context>',
-  '\nThe pieces are numbered; cite the ones you use by their numbers in square brackets, like [1].\n<context>',
+  '\nThe pieces are numbered; cite the ones you use by their numbers in square brackets, like [1]. ' +
+    'Answer in a few sentences. If the pieces do not answer the question, say "The sources do not say."\n<context>',
 );
 
 /** A prompt template: `{context}` and `{question}` are replaced once each, in one pass. */

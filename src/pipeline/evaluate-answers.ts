@@ -57,7 +57,7 @@ export async function readAnswerCases(file: string): Promise<AnswerCase[]> {
  * "The sources do not say." in that case; other wordings models use are accepted too.
  */
 export function isAbstention(answer: string): boolean {
-  return /\b(?:not (?:in|covered by|mentioned in|found in) the (?:provided )?(?:sources|context)|(?:sources|context) (?:do(?:es)? not|don't|doesn't) (?:say|mention|contain|cover|answer|provide)|(?:I|we) (?:do not|don't|cannot|can't) (?:know|find|tell|answer)|no information (?:about|on))/i.test(
+  return /\b(?:not (?:in|covered by|mentioned in|found in) the (?:provided )?(?:sources?|context)|(?:sources?|context) (?:do(?:es)? not|don't|doesn't) (?:say|mention|contain|cover|answer|provide)|(?:I|we) (?:do not|don't|cannot|can't) (?:know|find|tell|answer)|no information (?:about|on))/i.test(
     answer,
   );
 }
@@ -77,6 +77,8 @@ export interface AnswerRecord {
   degeneration?: { kind: DegenerationKind; evidence: string };
   words: number;
   firstTokenMs?: number;
+  /** Answer tokens per second after the first (when the endpoint reports usage). */
+  tokensPerSecond?: number;
   totalMs: number;
   error?: string;
 }
@@ -99,6 +101,8 @@ export interface AnswerReport {
   errors: number;
   words: { p50: number; p95: number };
   firstTokenMs: { p50: number; p95: number };
+  /** Median answer tokens per second (0 when the endpoint reports no usage). */
+  tokensPerSecond: number;
   totalMs: { p50: number; p95: number };
   answers: AnswerRecord[];
 }
@@ -142,6 +146,7 @@ export async function evaluateAnswers(
         ...(degeneration ? { degeneration: { kind: degeneration.kind, evidence: degeneration.evidence } } : {}),
         words: answer.split(/\s+/).filter(Boolean).length,
         ...(done?.timings.firstTokenMs === undefined ? {} : { firstTokenMs: done.timings.firstTokenMs + done.timings.retrievalMs }),
+        ...(done?.timings.tokensPerSecond === undefined ? {} : { tokensPerSecond: done.timings.tokensPerSecond }),
         totalMs: performance.now() - started,
       };
     } catch (error) {
@@ -181,6 +186,7 @@ export async function evaluateAnswers(
     errors: answers.filter((record) => record.error !== undefined).length,
     words: spread(answers.map((record) => record.words)),
     firstTokenMs: spread(answers.flatMap((record) => (record.firstTokenMs === undefined ? [] : [record.firstTokenMs]))),
+    tokensPerSecond: spread(answers.flatMap((record) => (record.tokensPerSecond === undefined ? [] : [record.tokensPerSecond]))).p50,
     totalMs: spread(answers.map((record) => record.totalMs)),
     answers,
   };

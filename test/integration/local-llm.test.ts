@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { findDegeneration } from '../../src/generate/degeneration.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { AskEvent } from '../../src/pipeline/ask.js';
 import { MilvusRag } from '../../src/pipeline/rag.js';
@@ -52,6 +53,9 @@ describe('local GGUF model, offline', () => {
     );
     // The markers are in the answer text, and name the sources they claim to.
     for (const citation of result.citations) assert.ok(result.answer.includes(`[${citation.number}]`));
+    // It ends after its cited sentences: no heading copied from the context, no loop (issue 30).
+    assert.equal(findDegeneration(result.answer), undefined, result.answer);
+    assert.doesNotMatch(result.answer, /#/);
     process.stderr.write(`local answer: ${result.answer}\n`);
   });
 

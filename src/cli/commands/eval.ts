@@ -171,6 +171,7 @@ export function registerEval({ program, config }: CliContext): void {
         ...Object.fromEntries(Object.entries(metrics).map(([key, value]) => [key, round(value)])),
         words: report.words,
         first_token_ms: { p50: round(report.firstTokenMs.p50, 1), p95: round(report.firstTokenMs.p95, 1) },
+        tokens_per_second: round(report.tokensPerSecond, 1),
         total_ms: { p50: round(report.totalMs.p50, 1), p95: round(report.totalMs.p95, 1) },
         answers: report.answers,
       };
@@ -190,7 +191,7 @@ export function registerEval({ program, config }: CliContext): void {
     process.stdout.write(`degeneration        ${percent(report.degenerationRate)}\n`);
     process.stdout.write(`length              p50 ${report.words.p50} words, p95 ${report.words.p95}\n`);
     process.stdout.write(
-      `first token         p50 ${report.firstTokenMs.p50.toFixed(0)} ms, p95 ${report.firstTokenMs.p95.toFixed(0)} ms\n`,
+      `first token         p50 ${report.firstTokenMs.p50.toFixed(0)} ms, p95 ${report.firstTokenMs.p95.toFixed(0)} ms; ${report.tokensPerSecond.toFixed(1)} tokens/s\n`,
     );
     process.stdout.write(`total               p50 ${report.totalMs.p50.toFixed(0)} ms, p95 ${report.totalMs.p95.toFixed(0)} ms\n`);
     if (report.errors > 0) process.stdout.write(`errors              ${report.errors}\n`);
