@@ -9,7 +9,9 @@ import { ConfigError, messageOf } from '../errors.js';
 import { findDegeneration, type DegenerationKind } from '../generate/degeneration.js';
 import { isRelevant } from '../retrieve/retrieval-metrics.js';
 import type { RetrievedChunk } from '../types.js';
+import type { ChatModel } from '../generate/chat-model.js';
 import type { AskEvent } from './ask.js';
+import { judgeAnswer, type Verdict } from './judge.js';
 import { latencyPercentiles } from './evaluate.js';
 
 /** One question; `expected: null` marks a question the sources do not answer. */
@@ -81,6 +83,8 @@ export interface AnswerRecord {
   tokensPerSecond?: number;
   totalMs: number;
   error?: string;
+  /** With a judge: its verdict and reason. */
+  judge?: Verdict;
 }
 
 export interface AnswerReport {
@@ -99,6 +103,11 @@ export interface AnswerReport {
   degenerationRate: number;
   /** Answers that failed (the endpoint's error). */
   errors: number;
+  /** With a judge: the share of answers it read as faithful to their cited sources, and as relevant. */
+  faithfulness?: number;
+  relevance?: number;
+  /** Verdicts the judge gave that could not be read (left out of the two shares). */
+  unjudged?: number;
   words: { p50: number; p95: number };
   firstTokenMs: { p50: number; p95: number };
   /** Median answer tokens per second (0 when the endpoint reports no usage). */
@@ -111,7 +120,11 @@ export interface AnswerReport {
 export async function evaluateAnswers(
   cases: readonly AnswerCase[],
   ask: (question: string) => AsyncIterable<AskEvent>,
-  options: { onAnswer?: (record: AnswerRecord, index: number) => void } = {},
+  options: {
+    onAnswer?: (record: AnswerRecord, index: number) => void;
+    /** An LLM judge (see {@link judgeAnswer}): adds faithfulness and relevance. */
+    judge?: ChatModel;
+  } = {},
 ): Promise<AnswerReport> {
   const answers: AnswerRecord[] = [];
   for (const [index, item] of cases.entries()) {
@@ -163,6 +176,10 @@ export async function evaluateAnswers(
         error: messageOf(error),
       };
     }
+    if (options.judge && record.error === undefined) {
+      const cited = record.cited.map((citation) => ({ number: citation.number, text: sources[citation.number - 1]?.text ?? '' }));
+      record.judge = await judgeAnswer(options.judge, { question: item.question, answer: record.answer, cited });
+    }
     answers.push(record);
     options.onAnswer?.(record, index);
   }
@@ -174,7 +191,16 @@ export async function evaluateAnswers(
     const { p50, p95 } = latencyPercentiles(values);
     return { p50: Number.isFinite(p50) ? p50 : 0, p95: Number.isFinite(p95) ? p95 : 0 };
   };
+  const judged = answers.filter((record) => record.judge !== undefined && record.judge.faithful !== null);
+  const verdicts = options.judge
+    ? {
+        faithfulness: share(judged, (record) => record.judge!.faithful === true),
+        relevance: share(judged, (record) => record.judge!.relevant === true),
+        unjudged: answers.filter((record) => record.judge !== undefined && record.judge.faithful === null).length,
+      }
+    : {};
   return {
+    ...verdicts,
     n: answers.length,
     answerable: answerable.length,
     unanswerable: unanswerable.length,

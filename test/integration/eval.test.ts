@@ -60,6 +60,13 @@ describe('milvus-rag eval', () => {
     const fake = await startFakeOpenAI((request, response) => {
       const body = request.body as { messages: Array<{ role: string; content: string }> };
       const user = body.messages.at(-1)!.content;
+      if (body.messages[0]!.content.startsWith('You grade the answers')) {
+        // The judge: faithful only for the good answer and the abstention; an unreadable reply for the last.
+        const verdict = (faithful: boolean) => JSON.stringify({ faithful, relevant: true, reason: faithful ? 'supported' : 'unsupported' });
+        if (user.includes('Can Milvus run on ARM')) return streamCompletion(response, ['I think it is fine.']);
+        const faithful = user.includes('incremental log') || user.includes('The sources do not say.');
+        return streamCompletion(response, [verdict(faithful)]);
+      }
       const pieceWith = (phrase: string) => {
         for (const match of user.matchAll(/^\[(\d+)\] ([\s\S]*?)(?=^\[\d+\] |<\/context>|$(?![\s\S]))/gm)) {
           if (match[2]!.includes(phrase)) return Number(match[1]);
@@ -131,6 +138,22 @@ describe('milvus-rag eval', () => {
           [false, true, null],
         ],
       );
+
+      // --judge: the verdicts of the judge (here the same stand-in endpoint), shares over readable verdicts.
+      const judged = await runCli([...common, 'eval', '--answers', file, '--judge', '--json', '--fail-below', 'faithfulness=0.5'], env);
+      assert.equal(judged.code, 1, judged.stderr);
+      const verdicts = JSON.parse(judged.stdout) as {
+        faithfulness: number;
+        relevance: number;
+        answers: Array<{ judge: { faithful: boolean | null; reason: string } }>;
+      };
+      assert.deepEqual([verdicts.faithfulness, verdicts.relevance], [0.4, 1]);
+      assert.deepEqual(
+        verdicts.answers.map((answer) => answer.judge.faithful),
+        [true, false, false, true, false, null],
+      );
+      assert.match(verdicts.answers[5]!.judge.reason, /^unreadable verdict/);
+      assert.match(judged.stderr, /eval: faithfulness 0\.4 is below 0\.5/);
 
       // Gates: exit 1 and say which; a metric that is not there is a usage error (exit 2) before any work.
       const below = await runCli([...common, 'eval', '--answers', file, '--fail-below', 'citation_accuracy=0.6', '-q'], env);

@@ -33,6 +33,12 @@ export function registerEval({ program, config }: CliContext): void {
       'score answers of the configured chat model instead: citation accuracy, abstention ("expected": null marks unanswerable), degeneration, length, latency',
     )
     .option(
+      '--judge',
+      'with --answers: an LLM judges faithfulness and relevance (the configured chat model, or --judge-base-url / --judge-model); prompts in docs/judge-prompts.md',
+    )
+    .option('--judge-base-url <url>', 'an OpenAI-compatible endpoint for the judge [env MILVUS_RAG_JUDGE_BASE_URL]')
+    .option('--judge-model <name>', "the judge's model [env MILVUS_RAG_JUDGE_MODEL]")
+    .option(
       '--fail-below <metric=value...>',
       'exit 1 when a metric is below the value (a CI gate), e.g. recall@3=0.8, ndcg@10=0.7, citation_accuracy=0.7',
       collect,
@@ -52,6 +58,9 @@ export function registerEval({ program, config }: CliContext): void {
           source?: string;
           json?: boolean;
           answers?: string;
+          judge?: boolean;
+          judgeBaseUrl?: string;
+          judgeModel?: string;
           failBelow?: string[];
           failAbove?: string[];
         },
@@ -62,7 +71,9 @@ export function registerEval({ program, config }: CliContext): void {
         checkGateNames(
           gates,
           options.answers !== undefined
-            ? ['citation_accuracy', 'context_recall', 'abstention', 'wrong_abstention', 'degeneration', 'errors']
+            ? ['citation_accuracy', 'context_recall', 'abstention', 'wrong_abstention', 'degeneration', 'errors'].concat(
+                options.judge ? ['faithfulness', 'relevance'] : [],
+              )
             : options.beir !== undefined
               ? ['ndcg@10', 'recall@10', 'recall@100', 'mrr@10', 'map@100']
               : [...new Set([1, 3, 5, 10, options.k])].map((k) => `recall@${k}`).concat('mrr'),
@@ -120,7 +131,17 @@ export function registerEval({ program, config }: CliContext): void {
   /** `eval --answers`: each question asked of the configured chat model, the answers scored. */
   async function evalAnswers(
     file: string,
-    options: { mode?: SearchMode; rerank?: boolean; filter?: string; source?: string; json?: boolean; quiet: boolean },
+    options: {
+      mode?: SearchMode;
+      rerank?: boolean;
+      filter?: string;
+      source?: string;
+      json?: boolean;
+      quiet: boolean;
+      judge?: boolean;
+      judgeBaseUrl?: string;
+      judgeModel?: string;
+    },
   ): Promise<Record<string, number>> {
     const { evaluateAnswers, readAnswerCases } = await import('../../pipeline/evaluate-answers.js');
     const cases = await readAnswerCases(file);
@@ -137,6 +158,18 @@ export function registerEval({ program, config }: CliContext): void {
           },
         );
       }
+      // The judge: another OpenAI-compatible endpoint when named, else the model that answers.
+      const judgeBaseUrl = options.judgeBaseUrl ?? process.env.MILVUS_RAG_JUDGE_BASE_URL;
+      let judge = options.judge ? rag.chat : undefined;
+      if (options.judge && judgeBaseUrl) {
+        const { OpenAIChatModel } = await import('../../generate/openai-chat.js');
+        const apiKey = process.env.MILVUS_RAG_JUDGE_API_KEY;
+        judge = new OpenAIChatModel({
+          baseURL: judgeBaseUrl,
+          model: options.judgeModel ?? process.env.MILVUS_RAG_JUDGE_MODEL ?? rag.chat.model,
+          ...(apiKey ? { apiKey } : {}),
+        });
+      }
       return evaluateAnswers(
         cases,
         (question) =>
@@ -148,6 +181,7 @@ export function registerEval({ program, config }: CliContext): void {
             signal,
           }),
         {
+          ...(judge ? { judge } : {}),
           onAnswer: (record, index) => {
             if (!options.quiet && !options.json) process.stderr.write(`\r${index + 1}/${cases.length} answered`);
           },
@@ -162,6 +196,7 @@ export function registerEval({ program, config }: CliContext): void {
       wrong_abstention: report.wrongAbstentionRate,
       degeneration: report.degenerationRate,
       errors: report.errors,
+      ...(report.faithfulness === undefined ? {} : { faithfulness: report.faithfulness, relevance: report.relevance! }),
     };
     if (options.json) {
       const json = {
@@ -189,6 +224,12 @@ export function registerEval({ program, config }: CliContext): void {
       `abstention          ${percent(report.abstentionRate)} of unanswerable; wrongly on ${percent(report.wrongAbstentionRate)} of answerable\n`,
     );
     process.stdout.write(`degeneration        ${percent(report.degenerationRate)}\n`);
+    if (report.faithfulness !== undefined) {
+      process.stdout.write(
+        `judged              faithful ${percent(report.faithfulness)}, relevant ${percent(report.relevance!)}` +
+          `${report.unjudged ? ` (${report.unjudged} verdicts unreadable)` : ''}\n`,
+      );
+    }
     process.stdout.write(`length              p50 ${report.words.p50} words, p95 ${report.words.p95}\n`);
     process.stdout.write(
       `first token         p50 ${report.firstTokenMs.p50.toFixed(0)} ms, p95 ${report.firstTokenMs.p95.toFixed(0)} ms; ${report.tokensPerSecond.toFixed(1)} tokens/s\n`,
