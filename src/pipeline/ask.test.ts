@@ -52,3 +52,10 @@ test('the chat model is asked to cite as many sources as the prompt numbers, unl
   await ask({ question: 'Where is data stored?', retriever, chat: reference, template: REFERENCE_TEMPLATE });
   assert.equal(reference.calls[0]!.citeSources, undefined);
 });
+
+test('an answer that says the sources do not answer is marked abstained; others are not', async () => {
+  const declined = await ask({ question: 'How do I bake bread?', retriever, chat: recordingChat('The sources do not say.') });
+  assert.equal(declined.abstained, true);
+  const answered = await ask({ question: 'Where is data stored?', retriever, chat: recordingChat('In MinIO [1].') });
+  assert.equal(answered.abstained, undefined);
+});

@@ -4,6 +4,7 @@ import { buildMessages, type ChatMessage, DEFAULT_TEMPLATE, type PromptTemplate 
 import type { RetrieveOptions, Retriever } from '../retrieve/retriever.js';
 import { telemetry } from '../internal/telemetry.js';
 import { SpanStatusCode, startSpan } from '../internal/tracing.js';
+import { isAbstention } from '../generate/abstention.js';
 import type { RetrievedChunk } from '../types.js';
 
 /** Options of {@link ask} and {@link askStream}. */
@@ -65,6 +66,8 @@ export type AskEvent =
       citations: Citation[];
       /** Marker numbers the model made up (not among the sources). */
       invalidCitations: number[];
+      /** The answer says the sources do not answer the question ("The sources do not say."). */
+      abstained?: boolean;
       model?: string;
       usage?: { promptTokens: number; completionTokens: number };
       /** Earlier messages left out of the prompt (see the retrieval event); absent when none were. */
@@ -80,6 +83,8 @@ export interface AskResult {
   sources: RetrievedChunk[];
   citations: Citation[];
   invalidCitations: number[];
+  /** The answer says the sources do not answer the question. */
+  abstained?: boolean;
   messages: ChatMessage[];
   usage?: { promptTokens: number; completionTokens: number };
   /** Earlier messages left out of the prompt to fit; absent when none were. */
@@ -181,6 +186,7 @@ export async function* askStream(options: AskOptions): AsyncGenerator<AskEvent> 
   yield {
     type: 'done',
     answer: check.cleaned.trim(),
+    ...(isAbstention(check.cleaned) ? { abstained: true } : {}),
     citations: check.citations,
     invalidCitations: check.invalid,
     ...(model ? { model } : {}),
@@ -211,6 +217,7 @@ export async function ask(options: AskOptions): Promise<AskResult> {
         sources,
         citations: event.citations,
         invalidCitations: event.invalidCitations,
+        ...(event.abstained ? { abstained: true } : {}),
         messages,
         ...(event.usage ? { usage: event.usage } : {}),
         ...(event.historyDropped ? { historyDropped: event.historyDropped } : {}),

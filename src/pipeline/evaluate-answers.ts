@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ConfigError, messageOf } from '../errors.js';
+import { isAbstention } from '../generate/abstention.js';
 import { findDegeneration, type DegenerationKind } from '../generate/degeneration.js';
 import { isRelevant } from '../retrieve/retrieval-metrics.js';
 import type { RetrievedChunk } from '../types.js';
@@ -54,15 +55,7 @@ export async function readAnswerCases(file: string): Promise<AnswerCase[]> {
   return cases;
 }
 
-/**
- * Whether an answer says the sources do not answer the question. The default prompt asks for
- * "The sources do not say." in that case; other wordings models use are accepted too.
- */
-export function isAbstention(answer: string): boolean {
-  return /\b(?:not (?:in|covered by|mentioned in|found in) the (?:provided )?(?:sources?|context)|(?:sources?|context) (?:do(?:es)? not|don't|doesn't) (?:say|mention|contain|cover|answer|provide)|(?:I|we) (?:do not|don't|cannot|can't) (?:know|find|tell|answer)|no information (?:about|on))/i.test(
-    answer,
-  );
-}
+export { isAbstention } from '../generate/abstention.js';
 
 /** One evaluated answer. */
 export interface AnswerRecord {

@@ -123,6 +123,7 @@ export const AskResponse = z
     invalidCitations: z
       .array(z.number())
       .openapi({ description: 'numbers the model cited that are not among the sources (removed from the answer)' }),
+    abstained: z.boolean().openapi({ description: 'the answer says the sources do not answer the question ("The sources do not say.")' }),
     sources: z.array(Source),
     model: z.string().optional(),
     usage: Usage.optional(),

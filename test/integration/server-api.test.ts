@@ -197,6 +197,7 @@ describe('HTTP API', () => {
     assert.ok(answer.answer.length > 0);
     assert.ok(answer.citations.length > 0, answer.answer);
     assert.deepEqual(answer.invalidCitations, []);
+    assert.equal(answer.abstained, false, 'an answer from the sources is not "not in the sources"');
     assert.equal(answer.sources.length, 3);
     assert.equal(answer.model, 'gemma-3-270m-q4_k_m.gguf');
     assert.ok(answer.timings.totalMs > 0);

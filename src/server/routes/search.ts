@@ -85,6 +85,8 @@ export function registerSearchRoutes(app: ServerApp, { options, logError, ragFor
           answer: result.answer ?? null,
           citations: result.citations,
           invalidCitations: result.invalidCitations,
+          // Said plainly, so a client can show "not in the sources" as such, not as an answer.
+          abstained: result.abstained ?? false,
           sources: sourcesToJson(result.sources),
           ...(rag.chat ? { model: rag.chat.model } : {}),
           ...(result.usage ? { usage: result.usage } : {}),
