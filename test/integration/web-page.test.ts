@@ -149,6 +149,7 @@ describe('web page: Markdown answers, citations, follow-ups, stop, ingest cancel
       const last = body.messages.at(-1)!.content;
       if (!body.stream) return completion(response, 'Where does Milvus keep its metadata?');
       if (/Standalone question:/.test(last)) return streamSlowly(response, ['Where does Milvus ', 'keep its metadata?'], 5);
+      if (/sourdough/.test(last)) return streamSlowly(response, ['The sources ', 'do not say.'], 5);
       if (/slow question/.test(last))
         return streamSlowly(
           response,
@@ -227,6 +228,15 @@ describe('web page: Markdown answers, citations, follow-ups, stop, ingest cancel
     assert.equal(await page.locator('.turn').count(), 2);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'web-desktop.png'), fullPage: false });
     assert.deepEqual(errors, []);
+  });
+
+  test('an answer that says the sources do not answer is shown plainly as "not in the sources"', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await ask(page, 'How do I bake sourdough bread?', 1);
+    assert.match((await page.textContent('[data-turn="1"] .answer .abstained-label'))!, /^Not in the sources/);
+    assert.equal(await page.getAttribute('[data-turn="1"] .answer', 'class').then((value) => /abstained/.test(value ?? '')), true);
+    await page.close();
   });
 
   test('stop ends a streaming answer; the next question works', async () => {

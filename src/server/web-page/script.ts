@@ -240,6 +240,14 @@ $('ask-form').addEventListener('submit', async (submit) => {
         if (frame) { cancelAnimationFrame(frame); frame = 0; }
         text = data.answer === null ? 'No chat model is configured on the server: here are the closest sources.' : data.answer;
         renderMarkdown(answer, text);
+        // "The sources do not say." is shown as what it is, not as an answer.
+        if (data.abstained) {
+          answer.classList.add('abstained');
+          const label = document.createElement('p');
+          label.className = 'abstained-label';
+          label.textContent = 'Not in the sources: the documents found do not answer this question.';
+          answer.prepend(label);
+        }
         const cited = new Set(data.citations.map((citation) => citation.number));
         linkCitations(answer, turn, new Set(sources.map((source) => source.number)));
         showSources(list, turn, sources, cited);

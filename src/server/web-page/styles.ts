@@ -43,4 +43,7 @@ export const PAGE_STYLES = /* css */ `  :root { color-scheme: light; --bg: #ffff
   section.ingest { margin-top: 2rem; border-top: 1px solid var(--line); }
   progress { width: 100%; }
   #key-box, #empty[hidden] { display: none; }
-  #empty { color: var(--muted); }`;
+  #empty { color: var(--muted); }
+  .abstained { font-style: italic; }
+  .abstained-label { font-style: normal; font-weight: 600; margin: 0 0 .4em; }
+`;
