@@ -20,3 +20,5 @@ export {
   REFERENCE_TEMPLATE,
   REFERENCE_USER_PROMPT,
 } from './prompt.js';
+export { isAbstention } from './abstention.js';
+export { type Degeneration, type DegenerationKind, findDegeneration, LoopGuard } from './degeneration.js';
