@@ -4,8 +4,7 @@
  * loop, a copied heading), how long is it and how long did it take.
  * @module pipeline/evaluate-answers
  */
-import { readFile } from 'node:fs/promises';
-import { ConfigError, messageOf } from '../errors.js';
+import { messageOf } from '../errors.js';
 import { isAbstention } from '../generate/abstention.js';
 import { findDegeneration, type DegenerationKind } from '../generate/degeneration.js';
 import { isRelevant } from '../retrieve/retrieval-metrics.js';
@@ -13,7 +12,7 @@ import type { RetrievedChunk } from '../types.js';
 import type { ChatModel } from '../generate/chat-model.js';
 import type { AskEvent } from './ask.js';
 import { judgeAnswer, type Verdict } from './judge.js';
-import { latencyPercentiles } from './evaluate.js';
+import { latencyPercentiles, readQuestionSet } from './evaluate.js';
 
 /** One question; `expected: null` marks a question the sources do not answer. */
 export interface AnswerCase {
@@ -22,37 +21,8 @@ export interface AnswerCase {
 }
 
 /** Reads `{"question": ..., "expected": "..." | null}` lines (the retrieval eval's format, plus null). */
-export async function readAnswerCases(file: string): Promise<AnswerCase[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError('eval.file', `cannot read ${file}: ${messageOf(error)}`, { context: { file } });
-  }
-  const cases: AnswerCase[] = [];
-  for (const [index, line] of text.split('\n').entries()) {
-    if (line.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      throw new ConfigError('eval.line', `${file}:${index + 1} is not JSON: ${messageOf(error)}`, { context: { file } });
-    }
-    const { question, expected } = (value ?? {}) as { question?: unknown; expected?: unknown };
-    const expectedOk = expected === null || (typeof expected === 'string' && expected.trim() !== '');
-    if (typeof question !== 'string' || question.trim() === '' || !expectedOk) {
-      throw new ConfigError(
-        'eval.line',
-        `${file}:${index + 1} needs a non-empty "question" and "expected" (a string, or null when the sources do not answer it)`,
-        {
-          context: { file },
-        },
-      );
-    }
-    cases.push({ question, expected: expected as string | null });
-  }
-  if (cases.length === 0) throw new ConfigError('eval.empty', `${file} has no questions`, { context: { file } });
-  return cases;
+export function readAnswerCases(file: string): Promise<AnswerCase[]> {
+  return readQuestionSet(file, { unanswerable: true });
 }
 
 export { isAbstention } from '../generate/abstention.js';

@@ -9,13 +9,24 @@ import type { RetrievedChunk } from '../types.js';
  * lines are skipped; anything else that is not such an object is an error naming file and line.
  */
 export async function readEvalCases(file: string): Promise<EvalCase[]> {
+  return (await readQuestionSet(file, { unanswerable: false })) as EvalCase[];
+}
+
+/**
+ * The question sets' reader: `expected` is a string, or with `unanswerable` also `null` (a
+ * question the sources do not answer, for answer evaluation).
+ */
+export async function readQuestionSet(
+  file: string,
+  options: { unanswerable: boolean },
+): Promise<Array<{ question: string; expected: string | null }>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new ConfigError('eval.read', `cannot read the evaluation set ${file}: ${messageOf(error)}`, { cause: error, context: { file } });
   }
-  const cases: EvalCase[] = [];
+  const cases: Array<{ question: string; expected: string | null }> = [];
   for (const [index, line] of text.split('\n').entries()) {
     if (line.trim() === '') continue;
     let value: unknown;
@@ -25,10 +36,12 @@ export async function readEvalCases(file: string): Promise<EvalCase[]> {
       throw new ConfigError('eval.line', `${file}:${index + 1} is not valid JSON: ${messageOf(error)}`, { context: { file } });
     }
     const { question, expected } = (value ?? {}) as { question?: unknown; expected?: unknown };
-    if (typeof question !== 'string' || question.trim() === '' || typeof expected !== 'string' || expected.trim() === '') {
-      throw new ConfigError('eval.line', `${file}:${index + 1} needs a non-empty "question" and "expected"`, { context: { file } });
+    const expectedOk = (typeof expected === 'string' && expected.trim() !== '') || (options.unanswerable && expected === null);
+    if (typeof question !== 'string' || question.trim() === '' || !expectedOk) {
+      const what = options.unanswerable ? ' (a string, or null when the sources do not answer it)' : '';
+      throw new ConfigError('eval.line', `${file}:${index + 1} needs a non-empty "question" and "expected"${what}`, { context: { file } });
     }
-    cases.push({ question, expected });
+    cases.push({ question, expected: expected as string | null });
   }
   if (cases.length === 0) throw new ConfigError('eval.empty', `the evaluation set ${file} has no questions`, { context: { file } });
   return cases;
