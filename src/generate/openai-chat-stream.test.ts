@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { sseChunk, startFakeOpenAI, streamCompletion } from '../../test/helpers/fake-openai.js';
+import { completion, sseChunk, startFakeOpenAI, streamCompletion } from '../../test/helpers/fake-openai.js';
 import { ProviderError } from '../errors.js';
 import { type ChatStreamPart, OpenAIChatModel } from './openai-chat.js';
 
@@ -138,6 +138,21 @@ describe('OpenAIChatModel.stream (against a local imitation of an OpenAI endpoin
         assert.ok(error instanceof ProviderError, String(error));
         assert.equal(error.code, 'provider.malformed');
         assert.ok(error.message.includes(fake.baseURL));
+        return true;
+      });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test('an endpoint that answers stream: true with one JSON completion is an error, not an empty answer', async () => {
+    const fake = await startFakeOpenAI((_request, response) => completion(response, 'a whole answer'));
+    try {
+      const chat = new OpenAIChatModel({ baseURL: fake.baseURL, model: 'm', maxRetries: 0 });
+      await assert.rejects(collect(chat.stream(messages)), (error: unknown) => {
+        assert.ok(error instanceof ProviderError);
+        assert.equal(error.code, 'provider.malformed');
+        assert.match(error.message, /sent no stream/);
         return true;
       });
     } finally {

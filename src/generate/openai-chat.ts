@@ -135,7 +135,9 @@ export class OpenAIChatModel {
         { signal: controller.signal },
       );
       armIdleTimer();
+      let parts = 0;
       for await (const part of stream) {
+        parts += 1;
         armIdleTimer();
         if (part.model) model = part.model;
         if (part.usage) usage = { promptTokens: part.usage.prompt_tokens, completionTokens: part.usage.completion_tokens };
@@ -146,7 +148,17 @@ export class OpenAIChatModel {
       }
       // The SDK ends a stream quietly when it is aborted; say why it ended early.
       if (controller.signal.aborted) throw controller.signal.reason ?? new DOMException('aborted', 'AbortError');
+      // A server that ignores `stream: true` and sends one JSON completion gives the SDK no events:
+      // an empty answer that looks like success unless it is said.
+      if (parts === 0) {
+        throw new ProviderError(
+          'provider.malformed',
+          `the chat endpoint ${this.endpoint} sent no stream (no server-sent events for stream: true); is it OpenAI-compatible?`,
+          { context: { endpoint: this.endpoint, model: this.model } },
+        );
+      }
     } catch (error) {
+      if (error instanceof ProviderError) throw error;
       if (stalled) {
         throw new ProviderError(
           'provider.timeout',
