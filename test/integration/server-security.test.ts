@@ -11,7 +11,7 @@ import { type RunningServer, startServer } from '../../src/server/index.js';
 import { createServerLogger } from '../../src/server/request-log.js';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { runCli } from '../helpers/cli.js';
-import { completion, type RecordedRequest, startFakeOpenAI } from '../helpers/fake-openai.js';
+import { completion, type RecordedRequest, startFakeOpenAI, streamCompletion } from '../helpers/fake-openai.js';
 import { FAQ_DIR, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -83,7 +83,9 @@ describe('closed to every tenant but its own (hostile-client probes, Milvus Lite
   before(async () => {
     fake = await startFakeOpenAI((request, response) => {
       prompts.push(request);
-      completion(response, 'From the context [1].');
+      // As an OpenAI endpoint does: a stream for stream: true (answers), one completion otherwise (rewrites).
+      if ((request.body as { stream?: boolean }).stream) streamCompletion(response, ['From the context [1].']);
+      else completion(response, 'From the context [1].');
     });
     await mkdir(path.join(folder, 'docs', 'alpha'), { recursive: true });
     await mkdir(path.join(folder, 'docs', 'beta'), { recursive: true });

@@ -8,7 +8,7 @@ import { MilvusRag } from '../../src/pipeline/rag.js';
 import { tenantFilter } from '../../src/retrieve/filters.js';
 import { hashApiKey } from '../../src/server/api-keys.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { completion, type RecordedRequest, startFakeOpenAI } from '../helpers/fake-openai.js';
+import { completion, type RecordedRequest, startFakeOpenAI, streamCompletion } from '../helpers/fake-openai.js';
 import { ROOT, TEST_MODEL_PATH } from '../helpers/paths.js';
 import { seededRandom as random } from '../helpers/documents.js';
 import { tempDir } from '../helpers/temp.js';
@@ -79,7 +79,9 @@ describe('tenants sharing a collection through their keys (Milvus Lite, 5,100+ c
   before(async () => {
     fake = await startFakeOpenAI((request, response) => {
       prompts.push(request);
-      completion(response, 'From the context [1].');
+      // As an OpenAI endpoint does: a stream for stream: true (answers), one completion otherwise (rewrites).
+      if ((request.body as { stream?: boolean }).stream) streamCompletion(response, ['From the context [1].']);
+      else completion(response, 'From the context [1].');
     });
     const keysFile = path.join(folder, 'keys.jsonl');
     await writeFile(
