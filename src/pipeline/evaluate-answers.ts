@@ -150,10 +150,8 @@ export async function evaluateAnswers(
   const unanswerable = answers.filter((record) => record.expected === null);
   const share = (records: readonly AnswerRecord[], test: (record: AnswerRecord) => boolean) =>
     records.length === 0 ? 0 : records.filter(test).length / records.length;
-  const spread = (values: number[]) => {
-    const { p50, p95 } = latencyPercentiles(values);
-    return { p50: Number.isFinite(p50) ? p50 : 0, p95: Number.isFinite(p95) ? p95 : 0 };
-  };
+  // Nearest-rank p50 and p95; 0 for an empty list.
+  const spread = latencyPercentiles;
   const judged = answers.filter((record) => record.judge !== undefined && record.judge.faithful !== null);
   const verdicts = options.judge
     ? {
