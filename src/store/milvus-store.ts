@@ -163,6 +163,8 @@ export class MilvusStore implements VectorStore {
   #closed = false;
   /** Collections this store has loaded; Milvus Lite reopens collections released. */
   readonly #loaded = new Set<string>();
+  /** Rows written to each collection since its last flush (Milvus Lite only, see `#written`). */
+  readonly #unflushed = new Map<string, number>();
 
   constructor(client: MilvusClient, uri: string, capabilities: StoreCapabilities, lite?: MilvusLiteHandle, reconnect?: () => MilvusClient) {
     this.#client = client;
@@ -345,7 +347,22 @@ export class MilvusStore implements VectorStore {
     const data = rows.map((row) => ({ ...row, vector: Array.from(row.vector) }));
     const response = await this.#call('upsert', collection, () => this.#client.upsert({ collection_name: collection, data }));
     checkStatus(response.status, 'upsert', { collection });
+    await this.#written(collection, rows.length);
     return Number(response.upsert_cnt ?? rows.length);
+  }
+
+  /**
+   * Milvus Lite searches its unflushed rows by brute force, in Python, on every search: 0.09 ms
+   * per row per search here (4,032 unflushed rows: search p50 383 ms; 24 ms once flushed;
+   * bench/RESULTS.md). A long ingest made every search during it slower and slower, so on Lite the
+   * store flushes every {@link LITE_FLUSH_ROWS} rows written. Milvus servers index growing
+   * segments themselves and flush on their own.
+   */
+  async #written(collection: string, rows: number): Promise<void> {
+    if (this.capabilities.backend !== 'milvus-lite') return;
+    const unflushed = (this.#unflushed.get(collection) ?? 0) + rows;
+    if (unflushed < LITE_FLUSH_ROWS) this.#unflushed.set(collection, unflushed);
+    else await this.flush(collection);
   }
 
   async deleteByIds(collection: string, ids: ReadonlyArray<string | number>): Promise<void> {
@@ -489,6 +506,7 @@ export class MilvusStore implements VectorStore {
     const data = rows.map((row) => ({ ...row, vector: Array.from(row.vector) }));
     const response = await this.#call('insert', collection, () => this.#client.insert({ collection_name: collection, data }));
     checkStatus(response.status, 'insert', { collection });
+    await this.#written(collection, rows.length);
     return Number(response.insert_cnt ?? rows.length);
   }
 
@@ -731,6 +749,7 @@ export class MilvusStore implements VectorStore {
   }
 
   async flush(collection: string): Promise<void> {
+    this.#unflushed.delete(collection);
     const response = await this.#call('flush', collection, () => this.#client.flushSync({ collection_names: [collection] }));
     checkStatus(response.status, 'flush', { collection });
   }
@@ -895,6 +914,9 @@ export function searchParamsFor(indexType: string, limit: number, filtered = fal
 }
 
 /** Milvus' largest HNSW `ef`. */
+/** See `MilvusStore.#written`. Tuned with `bench:server -- --during-ingest` (bench/RESULTS.md). */
+const LITE_FLUSH_ROWS = 256;
+
 const MAX_EF = 32_768;
 /** The most rows a short search ranks exactly in this process. */
 const EXACT_SEARCH_MAX_ROWS = 16_383;
