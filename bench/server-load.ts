@@ -10,7 +10,7 @@
  *   npm run bench:server
  *   npm run bench:server -- --concurrency 100 --rounds 3
  *   npm run bench:server -- --mode dense
- *   npm run bench:server -- --during-ingest [--workers 0] [--backend server]   (bench/server-during.ts)
+ *   npm run bench:server -- --during-ingest [--workers 0] [--parse-workers 0] [--backend server]   (bench/server-during.ts)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -35,12 +35,18 @@ const { values } = parseArgs({
     // Responsiveness while the server works instead (bench/server-during.ts)
     'during-ingest': { type: 'boolean', default: false },
     workers: { type: 'string', default: String(Math.min(2, os.availableParallelism())) },
+    'parse-workers': { type: 'string', default: '1' },
     backend: { type: 'string', default: 'lite' },
   },
 });
 if (values['during-ingest']) {
   const { benchDuringWork } = await import('./server-during.js');
-  await benchDuringWork({ workers: Number(values.workers), backend: values.backend === 'server' ? 'server' : 'lite', idleSearches: 200 });
+  await benchDuringWork({
+    workers: Number(values.workers),
+    parseWorkers: Number(values['parse-workers']),
+    backend: values.backend === 'server' ? 'server' : 'lite',
+    idleSearches: 200,
+  });
   process.exit();
 }
 const concurrency = Number(values.concurrency);

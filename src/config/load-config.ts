@@ -34,6 +34,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Layer {
     database: value('MILVUS_RAG_DATABASE'),
     collection: value('MILVUS_RAG_COLLECTION'),
     python: value('MILVUS_RAG_PYTHON'),
+    parseWorkers: value('MILVUS_RAG_PARSE_WORKERS') === undefined ? undefined : Number(value('MILVUS_RAG_PARSE_WORKERS')),
     embedding: prune({
       provider: value('MILVUS_RAG_EMBEDDING_PROVIDER'),
       baseURL: value('MILVUS_RAG_EMBEDDING_BASE_URL'),

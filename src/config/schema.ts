@@ -27,6 +27,12 @@ export const configSchema = z
     chunkSize: z.number().int().positive().max(8192).default(256),
     /** Tokens shared by consecutive chunks of a section (markdown splitter). */
     chunkOverlap: z.number().int().min(0).default(32),
+    /**
+     * Worker threads that read PDFs, Office files, EPUBs, HTML, notebooks and any file over 256 KiB,
+     * so a large file never blocks the event loop. 0: in the calling thread. Default: 1 for `serve`,
+     * 0 otherwise. Env: MILVUS_RAG_PARSE_WORKERS.
+     */
+    parseWorkers: z.number().int().min(0).max(16).optional(),
     /** BM25 of new collections (docs/retrieval-tuning.md). */
     bm25: z
       .object({

@@ -3,8 +3,9 @@
  * @module embed/onnx-worker-pool
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { EmbeddingError } from '../errors.js';
+import { spawnModuleWorker } from '../internal/spawn-worker.js';
 import type { Embedder, EmbedOptions } from './embedder.js';
 import { loadTokenizer, type OnnxEmbedderOptions, type TextTokenizer } from './onnx-embedder.js';
 import type { WorkerReply, WorkerRequest } from './onnx-worker.js';
@@ -215,23 +216,10 @@ export class OnnxWorkerPool implements Embedder {
   }
 }
 
-/**
- * A worker running `onnx-worker`: the compiled `.js` beside this file; from the TypeScript source
- * (tests, under tsx), a worker that registers tsx first, since loader hooks of the main thread do
- * not reach worker threads on Node 20.
- */
-function spawnWorker(workerData: unknown): Worker {
-  const own = import.meta.url;
-  if (!own.endsWith('.ts')) return new Worker(new URL('./onnx-worker.js', own), { workerData });
-  const source = new URL('./onnx-worker.ts', own).href;
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
-
 /** Starts a worker and waits until its model is loaded (or failed to load, with the model's own error). */
 function startWorker(options: OnnxEmbedderOptions): Promise<{ worker: Worker; info: Extract<WorkerReply, { type: 'ready' }> }> {
   return new Promise((resolve, reject) => {
-    const worker = spawnWorker(options);
+    const worker = spawnModuleWorker(import.meta.url, 'onnx-worker', options);
     const onMessage = (reply: WorkerReply) => {
       worker.off('error', onError);
       worker.off('message', onMessage);

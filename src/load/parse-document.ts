@@ -87,7 +87,14 @@ export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
  * format (see {@link FORMATS}). Bad input is a {@link LoadError} naming the file: too large,
  * unreadable, empty, binary, invalid UTF-8, corrupt.
  */
-export async function readDocument(entry: SourceEntry, options: { maxBytes?: number } = {}): Promise<SourceDocument> {
+export async function readDocument(
+  entry: SourceEntry,
+  options: {
+    maxBytes?: number;
+    /** Parses heavy formats and large files elsewhere (a worker thread); default: in this thread. */
+    parser?: DocumentParser | undefined;
+  } = {},
+): Promise<SourceDocument> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
   const { location } = entry;
   // Checked before reading so a huge file is never loaded; a zip entry's stream is also held to
@@ -103,8 +110,36 @@ export async function readDocument(entry: SourceEntry, options: { maxBytes?: num
   const bytes = await entry.read();
   if (bytes.length === 0) throw new LoadError('load.empty-file', `${location} is empty`, { context: { file: location } });
   const metadata: Record<string, unknown> = { path: location, bytes: bytes.length };
-  // Unknown extensions (a single file given by name) are read as text.
-  const reader = FORMATS[path.posix.extname(entry.source).toLowerCase()] ?? readText;
-  const { metadata: extra, ...document } = await reader(bytes, location, entry.source);
+  const parser = options.parser && parsesOffThread(entry.source, bytes.length) ? options.parser : undefined;
+  const { metadata: extra, ...document } = parser
+    ? await parser.parse(bytes, location, entry.source)
+    : await parseDocumentBytes(bytes, location, entry.source);
   return { source: entry.source, metadata: { ...metadata, ...extra }, ...document };
+}
+
+/** What a format's reader makes of a file: the document without its source and common metadata. */
+export type ParsedDocument = Awaited<ReturnType<FormatReader>>;
+
+/**
+ * Turns parsed bytes into a document for a caller that must not block (a server): a worker thread
+ * ({@link DocumentParserPool}). Errors are {@link LoadError}s naming `location`, as in-thread.
+ */
+export interface DocumentParser {
+  parse(bytes: Uint8Array, location: string, source: string): Promise<ParsedDocument>;
+}
+
+/** Formats whose readers take long even on small files: unzipping, XML, page layout. */
+const HEAVY_EXTENSIONS = new Set(['.pdf', '.docx', '.pptx', '.xlsx', '.epub', '.eml', '.mbox', '.html', '.htm', '.ipynb']);
+/** Any file this large is parsed off the thread too (a 10 MB log, a generated source file). */
+const HEAVY_BYTES = 256 * 1024;
+
+/** Whether a file is worth a trip to a parser thread: small text files parse faster than the trip. */
+export function parsesOffThread(source: string, bytes: number): boolean {
+  return bytes >= HEAVY_BYTES || HEAVY_EXTENSIONS.has(path.posix.extname(source).toLowerCase());
+}
+
+/** The bytes of a file, read with the reader of its format (unknown extensions as text). */
+export function parseDocumentBytes(bytes: Uint8Array, location: string, source: string): Promise<ParsedDocument> {
+  const reader = FORMATS[path.posix.extname(source).toLowerCase()] ?? readText;
+  return reader(bytes, location, source);
 }

@@ -8,7 +8,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { LoadError } from '../errors.js';
 import { openSource } from '../load/document-source.js';
 import type { IgnoreOptions } from '../load/ignore-rules.js';
-import { readDocument } from '../load/parse-document.js';
+import { type DocumentParser, readDocument } from '../load/parse-document.js';
 import type { RecordFields } from '../load/record-source.js';
 import { splitDocument } from '../split/split-document.js';
 import type { Splitter } from '../split/splitter.js';
@@ -24,6 +24,8 @@ export interface EstimateOptions {
   excluded?: readonly string[];
   maxFileBytes?: number;
   records?: RecordFields;
+  /** Reads heavy formats and large files off this thread (a server's `DocumentParserPool`). */
+  parser?: DocumentParser | undefined;
   /** Embed a sample of the chunks to time the model here (a local model). Default: true. */
   measure?: boolean;
   signal?: AbortSignal;
@@ -70,7 +72,10 @@ export async function estimateIngest(options: EstimateOptions): Promise<IngestEs
       const bucket = (estimate.byType[type] ??= { files: 0, chunks: 0, tokens: 0 });
       bucket.files += 1;
       try {
-        const document = await readDocument(entry, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes });
+        const document = await readDocument(entry, {
+          ...(options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes }),
+          parser: options.parser,
+        });
         for (const chunk of splitDocument(splitter, document)) {
           const text = chunk.indexText ?? chunk.text;
           const tokens = count(text);

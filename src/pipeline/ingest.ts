@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Embedder } from '../embed/embedder.js';
 import { IngestError, LoadError, StoreError } from '../errors.js';
 import { openSource } from '../load/document-source.js';
-import { DOCUMENT_EXTENSIONS, readDocument } from '../load/parse-document.js';
+import { DOCUMENT_EXTENSIONS, type DocumentParser, readDocument } from '../load/parse-document.js';
 import { splitDocument } from '../split/split-document.js';
 import { inSpan, inSpanSync } from '../internal/tracing.js';
 import type { Splitter } from '../split/splitter.js';
@@ -135,6 +135,8 @@ export interface IngestOptions {
   batchSize?: number;
   /** Largest file read. Default: 16 MiB. */
   maxFileBytes?: number;
+  /** Reads heavy formats and large files off this thread (a server's `DocumentParserPool`). */
+  parser?: DocumentParser | undefined;
   /** Folders every document must lie in, links resolved (see `OpenSourceOptions.roots`). */
   roots?: readonly string[];
   /** Folders inside the roots that are never read (see `OpenSourceOptions.excluded`). */
@@ -438,7 +440,7 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
       let fileHash: string;
       try {
         const document = await inSpan('load', { 'milvus_rag.bytes': file.size }, () =>
-          readDocument(file, options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes }),
+          readDocument(file, { ...(options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes }), parser: options.parser }),
         );
         seen.add(source);
         const hash = createHash('sha256').update(document.text);

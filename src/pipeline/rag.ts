@@ -5,6 +5,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { type CreateOnnxEmbedderOptions, createOnnxEmbedder, createOnnxWorkerPool } from '../embed/index.js';
 import { RemoteEmbedder } from '../embed/remote-embedder.js';
 import type { RecordFields } from '../load/record-source.js';
+import { DocumentParserPool } from '../load/parser-pool.js';
 import { ConfigError, redactUrl, StoreError } from '../errors.js';
 import { type EstimateOptions, estimateIngest, type IngestEstimate } from './estimate.js';
 import { FolderWatcher, type WatchOptions } from './watch.js';
@@ -177,7 +178,10 @@ export class MilvusRag {
         ...(config.python === undefined ? {} : { python: config.python }),
         ...(hooks.readOnly ? { create: false } : {}),
       });
-      return new MilvusRag(config, store, embedder, chat, template);
+      const rag = new MilvusRag(config, store, embedder, chat, template);
+      // Workers start on the first large file, so the pool costs nothing until then.
+      if (config.parseWorkers) rag.#parser = new DocumentParserPool({ workers: config.parseWorkers });
+      return rag;
     } catch (error) {
       await Promise.allSettled([embedder.close(), chat?.close?.()]);
       throw error;
@@ -218,6 +222,7 @@ export class MilvusRag {
       collection: this.config.collection,
       batchSize: Math.max(this.config.embedding.batchSize ?? 8, 64),
       bm25: this.config.bm25,
+      ...(this.#parser ? { parser: this.#parser } : {}),
       ...options,
     });
   }
@@ -262,7 +267,13 @@ export class MilvusRag {
    * out and why, chunks and tokens, and the embedding time on this machine (see {@link estimateIngest}).
    */
   estimateIngest(source: string, options: Omit<EstimateOptions, 'source' | 'embedder' | 'splitter'> = {}): Promise<IngestEstimate> {
-    return estimateIngest({ ...options, source, embedder: this.embedder, splitter: this.createSplitter() });
+    return estimateIngest({
+      ...options,
+      source,
+      embedder: this.embedder,
+      splitter: this.createSplitter(),
+      ...(this.#parser ? { parser: this.#parser } : {}),
+    });
   }
 
   /**
@@ -330,6 +341,8 @@ export class MilvusRag {
   }
 
   #reranker: Reranker | undefined;
+  /** Reads heavy files in worker threads (`parseWorkers`); shared with views. */
+  #parser: DocumentParserPool | undefined;
 
   /** The hybrid ranker the config asks for. */
   get ranker(): Fusion {
@@ -396,12 +409,13 @@ export class MilvusRag {
     if (collection === this.config.collection) return this;
     const view = new MilvusRag({ ...this.config, collection }, this.store, this.embedder, this.chat, this.template);
     view.#view = true;
+    view.#parser = this.#parser;
     return view;
   }
 
   async close(): Promise<void> {
     if (this.#view) return;
-    await Promise.allSettled([this.store.close(), this.embedder.close(), this.chat?.close?.()]);
+    await Promise.allSettled([this.store.close(), this.embedder.close(), this.chat?.close?.(), this.#parser?.close()]);
   }
 }
 

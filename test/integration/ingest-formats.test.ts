@@ -246,6 +246,18 @@ describe('ingest reads zips, HTML and PDF', () => {
         sheet.text,
         /^\| Fruit \| Tonnes \| Picker \|\n\| --- \| --- \| --- \|\n\| Pear \| 12 \| Ann \|\n\| Quince \| 9 \| glimmer8812 \|$/,
       );
+
+      // Read in a parser worker thread, as `serve` does (parseWorkers), the folder stores the same rows.
+      const inWorker = await MilvusRag.open({ ...config, collection: 'mixed_parsed_in_worker', parseWorkers: 1 });
+      try {
+        const again = await inWorker.ingest(docs, { drop: true });
+        assert.deepEqual([again.files, again.failedCount, again.chunks], [8, 0, result.chunks]);
+        const rows = await rowsOf(inWorker.store as MilvusStore, 'mixed_parsed_in_worker');
+        assert.equal(rows.length, result.chunks);
+        assert.deepEqual(rows, await rowsOf(rag.store as MilvusStore, config.collection));
+      } finally {
+        await inWorker.close();
+      }
     } finally {
       await rag.close();
     }

@@ -47,6 +47,8 @@ export function registerServe({ program, config, version }: CliContext): void {
         if (resolved.embedding.provider === 'local' && resolved.embedding.workers === undefined) {
           resolved.embedding.workers = Math.min(2, availableParallelism());
         }
+        // And it reads large files (PDFs, Office files) in a worker thread, for the same reason.
+        resolved.parseWorkers ??= 1;
         const rag = await openRag(resolved, quiet);
         let server;
         try {
