@@ -100,8 +100,8 @@ export async function benchDuringWork(options: DuringOptions): Promise<void> {
     phases.push(await probe('idle', options.idleSearches));
 
     /** Submits an ingest job of `folder` and resolves with its result once done. */
-    const ingestJob = async (folder: string, collection?: string) => {
-      const submitted = await post('/v1/ingest', { path: folder, ...(collection ? { collection } : {}) });
+    const ingestJob = async (folder: string) => {
+      const submitted = await post('/v1/ingest', { path: folder });
       if (submitted.status !== 202) throw new Error(`ingest: ${submitted.status} ${await submitted.text()}`);
       const job = (await submitted.json()) as { id: string };
       for (;;) {
@@ -144,7 +144,7 @@ export async function benchDuringWork(options: DuringOptions): Promise<void> {
     phases.push(await probe('during one 2,048-text /v1/embeddings', embedded));
     await embedded;
 
-    // Large office files (two 300-page PDFs, a 20,000-row workbook) into another collection: the
+    // Large office files (two 300-page PDFs, a 20,000-row workbook) into the same collection: the
     // readers take seconds per file, in the parser worker or, with --parse-workers 0, the main thread.
     const office = path.join(work, 'office');
     await mkdir(office);
@@ -163,7 +163,7 @@ export async function benchDuringWork(options: DuringOptions): Promise<void> {
         ...Array.from({ length: 20_000 }, (_, index) => [index, `item ${index}`, words[index % words.length]!, line()]),
       ],
     });
-    const officeDone = ingestJob(office, 'office_bench');
+    const officeDone = ingestJob(office);
     phases.push(await probe(`during an ingest job of large office files (parse workers: ${options.parseWorkers})`, officeDone));
     await officeDone;
 
