@@ -164,14 +164,16 @@ export async function benchDuringWork(options: DuringOptions): Promise<void> {
       ],
     });
     const officeDone = ingestJob(office);
-    phases.push(await probe(`during an ingest job of large office files (parse workers: ${options.parseWorkers})`, officeDone));
-    await officeDone;
+    const officePhase = await probe(`during an ingest job of large office files (parse workers: ${options.parseWorkers})`, officeDone);
+    phases.push(officePhase);
+    const officeResult = await officeDone;
 
     process.stdout.write(
       `\nserve on ${options.backend === 'server' ? 'the Milvus 2.3 server' : 'Milvus Lite'} (search mode ${mode}), ` +
         `embedding ${options.workers === 0 ? 'in the main thread' : `in ${options.workers} worker threads`}, ` +
         `${os.availableParallelism()} cores; one client searching then probing /health/live in a loop. ` +
-        `The ingest job: ${jobResult.files ?? '?'} files, ${jobResult.chunks ?? '?'} chunks in ${ingestPhase.seconds.toFixed(1)} s.\n\n`,
+        `The ingest job: ${jobResult.files ?? '?'} files, ${jobResult.chunks ?? '?'} chunks in ${ingestPhase.seconds.toFixed(1)} s. ` +
+        `The office job: ${officeResult.files} files, ${officeResult.chunks} chunks in ${officePhase.seconds.toFixed(1)} s.\n\n`,
     );
     const idle = phases[0]!;
     printTable(
