@@ -15,7 +15,8 @@ import { MilvusRagError, messageOf, redactUrl } from '../errors.js';
 import { withTimeout } from '../internal/with-timeout.js';
 import { PROPERTY } from '../store/collection-properties.js';
 import { defaultPythonPath, milvusLiteInstallCommand } from '../store/milvus-lite.js';
-import { createMilvusStore, isLiteUri, losesDeletes } from '../store/milvus-store.js';
+import { createMilvusStore, isLiteUri } from '../store/milvus-store.js';
+import { losesDeletes } from '../store/milvus-versions.js';
 import type { VectorStore } from '../store/vector-store.js';
 import { createChatModel } from './rag.js';
 

@@ -5,6 +5,30 @@ import { ConfigError, messageOf, redactUrl, StoreError } from '../errors.js';
 import { withTimeout } from '../internal/with-timeout.js';
 import { acquireMilvusLite, type MilvusLiteHandle } from './milvus-lite.js';
 import {
+  compareNumbers,
+  compareStrings,
+  EXACT_SEARCH_MAX_ROWS,
+  FLAT_MAX_ROWS,
+  HNSW_PARAMS,
+  MAX_EF,
+  MAX_QUERY_WINDOW,
+  normaliseId,
+  scorer,
+  searchParamsFor,
+  toHitLists,
+  withId,
+} from './milvus-search.js';
+import {
+  checkFilter,
+  checkStatus,
+  invalidFilterMessage,
+  isConnectionError,
+  NOT_RETRIED,
+  quietConnect,
+  type Status,
+} from './milvus-status.js';
+import { atLeast, misroutesPartitionKeyUpserts } from './milvus-versions.js';
+import {
   type CollectionInfo,
   type CollectionSpec,
   type HybridSearchOptions,
@@ -38,13 +62,6 @@ export interface MilvusStoreOptions {
    * true. Commands that only read pass false and get `store.no-database` instead.
    */
   create?: boolean;
-}
-
-/** The status every SDK call returns; the SDK reports most failures here instead of throwing. */
-interface Status {
-  error_code?: string | number;
-  code?: number;
-  reason?: string;
 }
 
 /** True for a URI that names an embedded Milvus Lite database rather than a server. */
@@ -109,39 +126,6 @@ export async function createMilvusStore(options: MilvusStoreOptions = {}): Promi
     lite,
     () => connect(lite ? lite.address : address),
   );
-}
-
-/** Whether a Milvus version string (`v2.5.4`, `2.6.0-beta`) is at least major.minor. */
-export function atLeast(version: string, major: number, minor: number): boolean {
-  const match = /(\d+)\.(\d+)/.exec(version);
-  if (!match) return false;
-  const [have, haveMinor] = [Number(match[1]), Number(match[2])];
-  return have > major || (have === major && haveMinor >= minor);
-}
-
-/**
- * Whether a Milvus server puts upserted rows of a partition-key collection in the wrong partition:
- * versions before 2.3.10 hash the wrong field (milvus-io/milvus#30607, fixed by #30772). Measured
- * on 2.3.5: of 100 rows upserted with `tenant == "a"`, a query with that filter found 3.
- */
-export function misroutesPartitionKeyUpserts(version: string): boolean {
-  const match = /(\d+)\.(\d+)\.(\d+)/.exec(version);
-  if (!match) return false;
-  const [major, minor, patch] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  return major < 2 || (major === 2 && (minor < 3 || (minor === 3 && patch < 10)));
-}
-
-/**
- * Whether a Milvus server may bring deleted rows back after a flush or compaction: releases before
- * 2.3.15 and 2.4.1 (milvus-io/milvus#33015, "upgrade Milvus to 2.3.15 or 2.4.1"). Seen here on
- * PyPI's 2.3.5 about once in ten 5,000-chunk sync runs; {@link MilvusStore.confirmDeleted} repairs
- * what it can see.
- */
-export function losesDeletes(version: string): boolean {
-  const match = /(\d+)\.(\d+)\.(\d+)/.exec(version);
-  if (!match) return false;
-  const [major, minor, patch] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  return major < 2 || (major === 2 && (minor < 3 || (minor === 3 && patch < 15) || (minor === 4 && patch < 1)));
 }
 
 /**
@@ -861,181 +845,5 @@ export class MilvusStore implements VectorStore {
   }
 }
 
-/** Operations that may have taken effect before the connection broke, so are not sent twice. */
-const NOT_RETRIED = new Set(['insert', 'create collection', 'create index', 'drop collection', 'drop index', 'release collection']);
-
-/** gRPC's "the other end is gone": the process died, the server restarted, the network dropped. */
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return (
-    code === 14 ||
-    /UNAVAILABLE|ECONNREFUSED|ECONNRESET|No connection established|Connection dropped|socket hang up|Milvus Lite was not back/i.test(
-      messageOf(error),
-    )
-  );
-}
-
-/**
- * The SDK starts connecting in its constructor; when the server is down that promise rejects
- * before anyone awaits it, which Node reports as an unhandled rejection and crashes on. The
- * failure still reaches the caller through the first request, which awaits the same promise.
- */
-export function quietConnect(client: MilvusClient): void {
-  const pending = (client as unknown as { connectPromise?: Promise<unknown> }).connectPromise;
-  pending?.catch(() => undefined);
-}
-
-/**
- * Collections start with a `FLAT` index: exact search, on Milvus Lite and on servers. Approximate
- * HNSW loses matches exactly where RAG needs them: with a selective filter (one file's chunks) or
- * after updates leave deleted rows in the graph. Lite's FAISS HNSW returned 22 of a file's 51
- * chunks; Milvus 2.3's HNSW gave filtered recall@10 of 0.96-0.98 at any `ef` (measured,
- * docs/search-completeness.md). Exact search over a few thousand chunks takes milliseconds, so
- * {@link MilvusStore.ensureIndex} moves a collection to HNSW only past {@link FLAT_MAX_ROWS}.
- */
-export const FLAT_MAX_ROWS = 100_000;
-
-/** HNSW build parameters used past {@link FLAT_MAX_ROWS} (recall@10 0.994 at ef 32 on 1M vectors, bench:hnsw). */
-export const HNSW_PARAMS = { M: 16, efConstruction: 200 } as const;
-
-/**
- * Search parameters for an index and a `limit`. HNSW explores `ef` candidates and returns no more
- * than that, so `ef` grows with `limit`: 2 x limit, at least 128 (recall@10 0.992 at 64, 0.998 at
- * 128 on 5,200 updated chunks in Milvus 2.3, measured); a filtered search walks past the rows the
- * filter drops, so it gets 4 x limit, at least 512.
- */
-export function searchParamsFor(indexType: string, limit: number, filtered = false): Record<string, number> | undefined {
-  if (indexType.startsWith('HNSW') || indexType === 'AUTOINDEX') {
-    const ef = filtered ? Math.max(512, 4 * limit) : Math.max(128, 2 * limit);
-    return { ef: Math.min(ef, MAX_EF) };
-  }
-  if (indexType.startsWith('IVF')) return { nprobe: filtered ? 128 : 64 };
-  return undefined;
-}
-
-/** Milvus' largest HNSW `ef`. */
 /** See `MilvusStore.#written`. Tuned with `bench:server -- --during-ingest` (bench/RESULTS.md). */
 const LITE_FLUSH_ROWS = 256;
-
-const MAX_EF = 32_768;
-/** The most rows a short search ranks exactly in this process. */
-const EXACT_SEARCH_MAX_ROWS = 16_383;
-
-/** Similarity by metric, as Milvus reports it (IP and COSINE: higher is closer; L2: squared distance). */
-function scorer(metric: string): (a: readonly number[], b: readonly number[]) => number {
-  const dot = (a: readonly number[], b: readonly number[]) => {
-    let sum = 0;
-    for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-    return sum;
-  };
-  if (metric === 'COSINE') return (a, b) => dot(a, b) / (Math.sqrt(dot(a, a) * dot(b, b)) || 1);
-  if (metric === 'L2')
-    return (a, b) => {
-      let sum = 0;
-      for (let i = 0; i < a.length; i++) sum += (a[i]! - b[i]!) ** 2;
-      return sum;
-    };
-  return dot;
-}
-
-/** Milvus' largest query window (offset + limit). */
-const MAX_QUERY_WINDOW = 16_384;
-
-/** VarChar keys compare as UTF-8 bytes in Milvus. */
-function compareStrings(a: string | number, b: string | number): number {
-  return Buffer.compare(Buffer.from(String(a)), Buffer.from(String(b)));
-}
-
-/** Int64 keys may come as strings beyond 2^53. */
-function compareNumbers(a: string | number, b: string | number): number {
-  const [x, y] = [BigInt(a), BigInt(b)];
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/** The SDK returns Int64 keys as strings; safe integers become numbers again. */
-function normaliseId(id: unknown): number | string {
-  if (typeof id === 'number') return id;
-  const text = String(id);
-  const value = Number(text);
-  return /^-?\d+$/.test(text) && Number.isSafeInteger(value) ? value : text;
-}
-
-function checkStatus(status: Status | undefined, operation: string, context: { collection?: string; filter?: string }): void {
-  if (status === undefined) return;
-  const ok = status.error_code === 'Success' || status.error_code === 0 || (status.error_code === undefined && !status.code);
-  if (ok) return;
-  const reason = status.reason || String(status.error_code);
-  const where = context.collection ? ` on collection "${context.collection}"` : '';
-  const { filter, ...rest } = context;
-  if (context.collection && /collection\W.*(not exist|not found)|can't find collection|CollectionNotExists/i.test(reason)) {
-    throw new StoreError(
-      'store.no-collection',
-      `collection "${context.collection}" does not exist; run \`milvus-rag ingest <folder>\` to create it, or choose another --collection`,
-      { context: rest },
-    );
-  }
-  // The server parsed the request up to the filter and refused it: the filter is the caller's mistake.
-  if (filter && /expression|parse|syntax|filter|field|at column \d+|escape sequence|literal/i.test(reason)) {
-    throw new StoreError('store.invalid-filter', invalidFilterMessage(filter, reason), { context: rest });
-  }
-  throw new StoreError('store.request', `${operation}${where} failed: ${reason}`, { context: rest });
-}
-
-/**
- * `invalid filter "<filter>": <why>`, the why on one line: Milvus' first line without its column
- * (which counts in the expression as sent, not as the caller wrote it) nor the expression echoed
- * below it. {@link MilvusRag.search} relies on this shape to name only the caller's part of a
- * scoped filter.
- */
-export function invalidFilterMessage(filter: string, reason: string): string {
-  const why = (reason.split('\n')[0] ?? '').replace(/\s*at column \d+\s*$/, '').trim() || 'Milvus refused it';
-  return `invalid filter ${JSON.stringify(filter)}: ${why}`;
-}
-
-/** Deepest nesting of parentheses and brackets a filter may have (Milvus Lite's parser recurses). */
-const MAX_FILTER_DEPTH = 32;
-
-/** Refuses a filter Milvus would choke on rather than parse: unbalanced or too deeply nested. */
-export function checkFilter(filter: string, collection: string): void {
-  let depth = 0;
-  let deepest = 0;
-  let quote: string | undefined;
-  for (let index = 0; index < filter.length; index++) {
-    const char = filter[index]!;
-    if (quote) {
-      if (char === '\\') index++;
-      else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'") quote = char;
-    else if (char === '(' || char === '[') deepest = Math.max(deepest, ++depth);
-    else if (char === ')' || char === ']') depth--;
-    if (depth < 0) break;
-  }
-  const problem =
-    depth !== 0 || quote
-      ? 'unbalanced parentheses, brackets or quotes'
-      : deepest > MAX_FILTER_DEPTH
-        ? `nested deeper than ${MAX_FILTER_DEPTH} levels`
-        : undefined;
-  if (problem) {
-    throw new StoreError('store.invalid-filter', `invalid filter: ${problem}`, { context: { collection } });
-  }
-}
-
-/** Output fields with the primary key asked for explicitly: Milvus 2.3 does not return it otherwise. */
-function withId(outputFields: readonly string[]): string[] {
-  return outputFields.includes('id') ? [...outputFields] : ['id', ...outputFields];
-}
-
-/** SDK results as hit lists: one query returns a flat list, several return one list per query. */
-function toHitLists(raw: unknown, queries: number, outputFields: readonly string[]): SearchHit[][] {
-  const lists = (queries === 1 && !Array.isArray((raw as unknown[])[0]) ? [raw] : raw) as Array<Array<Record<string, unknown>>>;
-  return lists.map((hits) =>
-    hits.map((hit) => {
-      const { score, id, ...rest } = hit;
-      const entity: Record<string, unknown> = {};
-      for (const field of outputFields) if (field in rest) entity[field] = rest[field];
-      if (outputFields.includes('id')) entity.id = id;
-      return { id: normaliseId(id), distance: Number(score), entity };
-    }),
-  );
-}

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { quietConnect } from '../../src/store/milvus-store.js';
+import { quietConnect } from '../../src/store/milvus-status.js';
 import { ROOT } from './paths.js';
 
 /** The Milvus 2.3 standalone server from PyPI's `milvus` package, installed by scripts/setup.sh --test. */
