@@ -14,6 +14,7 @@ import { analyzeForBm25, type Bm25Analyzer } from '../store/bm25-analyzer.js';
 import { PROPERTY } from '../store/collection-properties.js';
 import type { InsertRow, ScalarFieldSpec, VectorStore } from '../store/vector-store.js';
 import type { Chunk } from '../types.js';
+import { ChunkWriter, type PendingFile, type StoredFile } from './chunk-writer.js';
 
 /** What a walk left out: how many, why, and the first of them. */
 export interface IgnoredSummary {
@@ -218,32 +219,6 @@ export interface IngestResult {
   rows: number;
 }
 
-interface StoredFile {
-  hashes: Set<string>;
-  expected: number;
-  ids: string[];
-}
-
-/** A file whose new chunks are being written. */
-interface PendingFile {
-  source: string;
-  size: number;
-  previous: StoredFile | undefined;
-  fileHash: string;
-  chunks: Chunk[];
-  written: number;
-  newIds: Set<string>;
-}
-
-/**
- * Makes the collection match the source: load -> split -> embed -> upsert, file by file.
- *
- * Safe to re-run and to interrupt. A file whose content hash and chunk count match what is stored
- * is skipped. A changed or half-written file is rewritten: its new chunks are upserted first
- * (deterministic ids, so no duplicates) and only then its stale chunks deleted, so a crash at
- * any point loses nothing and the next run finishes the job. A file that fails (unreadable,
- * binary, empty, too large) is reported and keeps what it had stored.
- */
 /**
  * How an ingest opens its source; `ingest --dry-run` opens it the same way, so its counts are the
  * ingest's.
@@ -263,6 +238,15 @@ export function sourceOptions(
   };
 }
 
+/**
+ * Makes the collection match the source: load -> split -> embed -> upsert, file by file.
+ *
+ * Safe to re-run and to interrupt. A file whose content hash and chunk count match what is stored
+ * is skipped. A changed or half-written file is rewritten: its new chunks are upserted first
+ * (deterministic ids, so no duplicates) and only then its stale chunks deleted, so a crash at
+ * any point loses nothing and the next run finishes the job. A file that fails (unreadable,
+ * binary, empty, too large) is reported and keeps what it had stored.
+ */
 export async function ingest(options: IngestOptions): Promise<IngestResult> {
   return inSpan('ingest', { 'db.collection.name': options.collection }, async (span) => {
     const opened = await openSource(options.source, sourceOptions(options));
@@ -313,153 +297,50 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
   const stored = await readStoredFiles(store, collection, scope);
   if (options.prune && options.maxPruneFraction !== undefined) checkPruneSize(stored, files, options.maxPruneFraction, collection);
 
-  const result: IngestResult = {
-    collection,
-    files: files.length,
-    chunks: 0,
-    added: 0,
-    updated: 0,
-    deleted: 0,
-    skipped: 0,
-    failed: [],
-    failedCount: 0,
-    missing: [],
-    model: embedder.modelId,
-    dimension: embedder.dimension,
-    rows: 0,
-  };
+  const result = emptyResult(collection, files.length, embedder);
   const seen = new Set<string>();
   // Sources of files that failed: what they stored before must survive --prune.
   const failedSources = new Set<string>();
   const batchSize = options.batchSize ?? 64;
   let filesDone = 0;
 
-  // Chunks are embedded and written in batches that may span files (a record file is thousands
-  // of one-chunk documents). A file is finished, its stale chunks deleted, only once all its new
-  // chunks are stored, in file order.
-  //
-  // The stages overlap: while one batch is embedded, the previous batch is written (Milvus works
-  // in its own process) and, with a remote embedder, the next files are read and split. The
-  // local ONNX model's session.run holds Node's thread, so reading waits for it. One embed
-  // call is in flight at a time, and writes and file completions run one after another in order
-  // on `writing`. A failed write stops the writes after it, so nothing is deleted for a file
-  // whose new chunks did not all land.
-  const open: PendingFile[] = [];
-  const queue: Array<{ file: PendingFile; chunk: Chunk }> = [];
-  /** Every id this run deleted, read back after the flush ({@link VectorStore.confirmDeleted}). */
-  const deletedIds: Array<string | number> = [];
-  const finishFile = async (file: PendingFile) => {
-    const previousIds = new Set(file.previous?.ids ?? []);
-    const stale = [...previousIds].filter((id) => !file.newIds.has(id));
-    if (stale.length > 0) {
-      await store.deleteByIds(collection, stale);
-      deletedIds.push(...stale);
-    }
-    result.deleted += stale.length;
-    result.added += [...file.newIds].filter((id) => !previousIds.has(id)).length;
-    if (file.previous) result.updated += 1;
-    filesDone += 1;
-    bytesDone += file.size;
-    bytesEmbedded += file.size;
-    options.onProgress?.(progress('file', file.source));
-  };
-  const finishWritten = async () => {
-    while (open.length > 0 && open[0]!.written === open[0]!.chunks.length) await finishFile(open.shift()!);
-  };
-  // Rejections are kept on the promise and thrown where it is awaited, not reported as unhandled.
-  const settled = <T>(promise: Promise<T>): Promise<T> => {
-    promise.catch(() => undefined);
-    return promise;
-  };
-  let embedding: Promise<void> = Promise.resolve();
-  let writing: Promise<void> = Promise.resolve();
-  let writesQueued = 0;
-  const write = (batch: Array<{ file: PendingFile; chunk: Chunk }>, vectors: Float32Array[]) => {
-    const rows: InsertRow[] = batch.map(({ file, chunk }, index) => {
-      const id = chunkId(file.source, chunk.position, chunk.text, tenant);
-      file.newIds.add(id);
-      return {
-        ...(shared ? { tenant: tenant ?? '' } : {}),
-        ...(analyzer === undefined
-          ? {}
-          : { bm25_text: truncateBytes(analyzeForBm25(chunk.indexText ?? chunk.text, analyzer), TEXT_MAX_BYTES) }),
-        id,
-        vector: vectors[index]!,
-        text: chunk.text,
-        source: file.source,
-        headings: truncateBytes(chunk.headings.join(' > '), HEADINGS_MAX_BYTES),
-        position: chunk.position,
-        file_hash: file.fileHash,
-        file_chunks: file.chunks.length,
-        metadata: chunk.metadata,
-      };
-    });
-    writesQueued += 1;
-    writing = settled(
-      writing.then(async () => {
-        await inSpan('write', { 'milvus_rag.rows': rows.length }, () => store.upsert(collection, rows));
-        writesQueued -= 1;
-        result.chunks += rows.length;
-        // What the model reads: each text up to its limit (longer ones are truncated).
-        if (countTokens)
-          for (const { chunk } of batch) tokens += Math.min(countTokens(chunk.indexText ?? chunk.text), embedder.maxLength ?? Infinity);
-        for (const { file } of batch) file.written += 1;
-        await finishWritten();
-      }),
-    );
-  };
-  const drain = async (all: boolean) => {
-    writing = settled(writing.then(finishWritten));
-    while (queue.length >= batchSize || (all && queue.length > 0)) {
-      signal?.throwIfAborted();
-      await embedding;
-      // At most one batch waits for its write: the model never runs far ahead of the store.
-      if (writesQueued > 1) await writing;
-      const batch = queue.splice(0, batchSize);
-      embedding = settled(
-        inSpan('embed', { 'milvus_rag.texts': batch.length }, () =>
-          embedder.encodeDocuments(
-            batch.map(({ chunk }) => chunk.indexText ?? chunk.text),
-            signal ? { signal } : {},
-          ),
-        ).then((vectors) => write(batch, vectors)),
-      );
-    }
-    if (all) {
-      await embedding;
-      await writing;
-    }
-  };
+  const writer = new ChunkWriter({
+    store,
+    embedder,
+    collection,
+    batchSize,
+    signal,
+    toRow: (file, chunk, vector) => chunkRow(file, chunk, vector, { shared, tenant, analyzer }),
+    onBatchWritten: (batch) => {
+      result.chunks += batch.length;
+      // What the model reads: each text up to its limit (longer ones are truncated).
+      if (countTokens)
+        for (const { chunk } of batch) tokens += Math.min(countTokens(chunk.indexText ?? chunk.text), embedder.maxLength ?? Infinity);
+    },
+    onFileFinished: (file, { added, deleted }) => {
+      result.deleted += deleted;
+      result.added += added;
+      if (file.previous) result.updated += 1;
+      filesDone += 1;
+      bytesDone += file.size;
+      bytesEmbedded += file.size;
+      options.onProgress?.(progress('file', file.source));
+    },
+  });
 
   try {
     for (const file of files) {
       signal?.throwIfAborted();
       const { source } = file;
       const previous = stored.get(source);
-      let chunks: Chunk[];
-      let fileHash: string;
+      let read: Awaited<ReturnType<typeof readForIngest>>;
       try {
-        const document = await inSpan('load', { 'milvus_rag.bytes': file.size }, () =>
-          readDocument(file, { ...(options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes }), parser: options.parser }),
-        );
-        seen.add(source);
-        const hash = createHash('sha256').update(document.text);
-        if (document.fingerprint !== undefined) hash.update('\0').update(document.fingerprint);
-        fileHash = hash.digest('hex');
-        if (previous && previous.hashes.size === 1 && previous.hashes.has(fileHash) && previous.ids.length === previous.expected) {
-          result.skipped += 1;
-          filesDone += 1;
-          bytesDone += file.size;
-          options.onProgress?.(progress('file', source));
-          continue;
-        }
-        chunks = inSpanSync('split', {}, () => splitDocument(options.splitter, document));
-        checkChunkSizes(chunks, file.location);
+        read = await readForIngest(file, previous, options);
       } catch (error) {
         // --strict: the first bad file or record ends the run; the files before it are stored.
         if (!(error instanceof LoadError)) throw error;
         if (options.strict) {
-          await drain(true);
+          await writer.finish();
           throw error;
         }
         // A file of 500,000 bad lines must not make a result (or a server job) of 66 MB: the first
@@ -472,6 +353,15 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
         options.onProgress?.(progress('file', source));
         continue;
       }
+      seen.add(source);
+      if (read === 'unchanged') {
+        result.skipped += 1;
+        filesDone += 1;
+        bytesDone += file.size;
+        options.onProgress?.(progress('file', source));
+        continue;
+      }
+      const { chunks, fileHash } = read;
 
       if (options.beforeFile) {
         const tokens = countTokens
@@ -481,42 +371,121 @@ async function ingestEntries(options: IngestOptions, files: readonly SourceEntry
           options.beforeFile({ source, chunks: chunks.length, tokens, previousRows: previous?.ids.length ?? 0 });
         } catch (error) {
           // The files queued before this one are written whole; nothing of this one is.
-          await drain(true);
+          await writer.finish();
           throw error;
         }
       }
-      open.push({ source, size: file.size, previous, fileHash, chunks, written: 0, newIds: new Set() });
-      for (const chunk of chunks) queue.push({ file: open[open.length - 1]!, chunk });
-      await drain(false);
+      await writer.add({ source, size: file.size, previous, fileHash, chunks, written: 0, newIds: new Set() });
     }
-    await drain(true);
+    await writer.finish();
   } catch (error) {
     // Nothing runs on behind the caller's back: the batch in flight lands (or fails) first.
-    await Promise.allSettled([embedding, writing]);
+    await writer.settle();
     throw error;
   }
 
+  // Sources stored but no longer in the source: listed, and deleted with --prune. A file that
+  // failed keeps what it had.
   for (const [source, previous] of stored) {
     if (seen.has(source) || failedSources.has(source)) continue;
     result.missing.push(source);
     if (options.prune) {
       await store.deleteByIds(collection, previous.ids);
-      deletedIds.push(...previous.ids);
+      writer.deletedIds.push(...previous.ids);
       result.deleted += previous.ids.length;
     }
   }
   result.missing.sort();
-
-  // Sealing the new rows builds their index; unsealed rows are searched by brute force.
-  await store.flush(collection);
-  // A delete must not be lost (some Milvus servers bring deleted rows back): read them back.
-  if (deletedIds.length > 0 && store.confirmDeleted) await store.confirmDeleted(collection, deletedIds);
-  const rows = await store.count(collection);
-  result.rows = scope === undefined ? rows : await store.count(collection, scope);
+  result.rows = await seal(store, collection, writer.deletedIds, scope, options.flatMaxRows);
   if (countTokens) result.tokens = tokens;
-  await store.ensureIndex(collection, rows, options.flatMaxRows);
   options.onProgress?.(progress('done'));
   return result;
+}
+
+/** The result of an ingest before any file. */
+function emptyResult(collection: string, files: number, embedder: Embedder): IngestResult {
+  return {
+    collection,
+    files,
+    chunks: 0,
+    added: 0,
+    updated: 0,
+    deleted: 0,
+    skipped: 0,
+    failed: [],
+    failedCount: 0,
+    missing: [],
+    model: embedder.modelId,
+    dimension: embedder.dimension,
+    rows: 0,
+  };
+}
+
+/** The row a chunk of `file` is stored as. */
+function chunkRow(
+  file: PendingFile,
+  chunk: Chunk,
+  vector: Float32Array,
+  collection: { shared: boolean; tenant: string | undefined; analyzer: Bm25Analyzer | undefined },
+): InsertRow {
+  const { shared, tenant, analyzer } = collection;
+  return {
+    ...(shared ? { tenant: tenant ?? '' } : {}),
+    ...(analyzer === undefined
+      ? {}
+      : { bm25_text: truncateBytes(analyzeForBm25(chunk.indexText ?? chunk.text, analyzer), TEXT_MAX_BYTES) }),
+    id: chunkId(file.source, chunk.position, chunk.text, tenant),
+    vector,
+    text: chunk.text,
+    source: file.source,
+    headings: truncateBytes(chunk.headings.join(' > '), HEADINGS_MAX_BYTES),
+    position: chunk.position,
+    file_hash: file.fileHash,
+    file_chunks: file.chunks.length,
+    metadata: chunk.metadata,
+  };
+}
+
+/**
+ * Ends a run's writes: flushes (sealing the new rows builds their index), reads back what was
+ * deleted (some Milvus servers bring deleted rows back), moves the index to HNSW past its
+ * threshold. Returns the rows in the collection, or in the run's scope.
+ */
+async function seal(
+  store: VectorStore,
+  collection: string,
+  deletedIds: ReadonlyArray<string | number>,
+  scope: string | undefined,
+  flatMaxRows: number | undefined,
+): Promise<number> {
+  await store.flush(collection);
+  if (deletedIds.length > 0 && store.confirmDeleted) await store.confirmDeleted(collection, deletedIds);
+  const rows = await store.count(collection);
+  const scoped = scope === undefined ? rows : await store.count(collection, scope);
+  await store.ensureIndex(collection, rows, flatMaxRows);
+  return scoped;
+}
+
+/**
+ * Reads and splits one file: `unchanged` when its content hash and chunk count match what the
+ * collection holds, else its chunks and hash. Bad input is a {@link LoadError} naming the file.
+ */
+async function readForIngest(
+  file: SourceEntry,
+  previous: StoredFile | undefined,
+  options: IngestOptions,
+): Promise<'unchanged' | { chunks: Chunk[]; fileHash: string }> {
+  const document = await inSpan('load', { 'milvus_rag.bytes': file.size }, () =>
+    readDocument(file, { ...(options.maxFileBytes === undefined ? {} : { maxBytes: options.maxFileBytes }), parser: options.parser }),
+  );
+  const hash = createHash('sha256').update(document.text);
+  if (document.fingerprint !== undefined) hash.update('\0').update(document.fingerprint);
+  const fileHash = hash.digest('hex');
+  if (previous && previous.hashes.size === 1 && previous.hashes.has(fileHash) && previous.ids.length === previous.expected)
+    return 'unchanged';
+  const chunks = inSpanSync('split', {}, () => splitDocument(options.splitter, document));
+  checkChunkSizes(chunks, file.location);
+  return { chunks, fileHash };
 }
 
 /**
